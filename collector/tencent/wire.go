@@ -51,18 +51,18 @@ const (
 	CodeRateLimitedGeneric = 60019
 
 	// Transient.
-	CodeTimeout            = 60008
-	CodeParseError         = 60013
-	CodeAccountTimeout     = 60014
-	CodeInternalRetry      = 70169
-	CodeInternalServer     = 70500
-	CodeMissingSDKAppID    = 60012
-	CodeBadPath            = 60009
-	CodeBadIdentifierType  = 60015
-	CodeAppDisabled        = 60016
-	CodeCommandDisabled    = 60017
-	CodeNoPackage          = 60020
-	CodeIPNotAllowed       = 60021
+	CodeTimeout           = 60008
+	CodeParseError        = 60013
+	CodeAccountTimeout    = 60014
+	CodeInternalRetry     = 70169
+	CodeInternalServer    = 70500
+	CodeMissingSDKAppID   = 60012
+	CodeBadPath           = 60009
+	CodeBadIdentifierType = 60015
+	CodeAppDisabled       = 60016
+	CodeCommandDisabled   = 60017
+	CodeNoPackage         = 60020
+	CodeIPNotAllowed      = 60021
 )
 
 // Envelope is the part of every answer that says whether the call worked.
