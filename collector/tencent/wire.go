@@ -80,8 +80,27 @@ type RoomRequest struct {
 	Next   string `json:"Next,omitempty"`
 }
 
+// MemberListRequest is the body the client sends for get_member_list: Next
+// is always present, "" for the first page, as in Tencent's samples.
+type MemberListRequest struct {
+	RoomID string `json:"RoomId"`
+	Next   string `json:"Next"`
+}
+
 // RoomListRequest is the body of get_room_list.
 type RoomListRequest struct {
 	Next  string `json:"Next"`
 	Count int    `json:"Count"`
 }
+
+// MaxResponseBytes is the largest response body the client accepts; a
+// longer one is a decode failure. Real answers are a few hundred bytes
+// (get_member_list, the largest, lists at most 1000 accounts).
+const MaxResponseBytes = 1 << 20
+
+// Values of TakeSeatMode in newer documentation. Older documentation sends
+// the integers 1 and 2 instead; the client maps them to these names.
+const (
+	TakeSeatModeFree  = "FreeToTake"
+	TakeSeatModeApply = "ApplyToTake"
+)

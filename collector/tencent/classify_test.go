@@ -1,0 +1,89 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestClassifyCode(t *testing.T) {
+	want := map[Class][]int{
+		ClassOK:           {0},
+		ClassRoomMissing:  {100004},
+		ClassRoomFailure:  {100002, 100006, 60002, 60003, 60009, 60012, 60015, 1, -1, 99999},
+		ClassRetryable:    {100001, 60008, 60013, 60014, 70169, 70500},
+		ClassRateLimited:  {60007, 60011, 60018, 60019},
+		ClassRenewUserSig: {70001, 70052, 60004, 60005, 70003},
+		ClassAppFailure:   {60006, 60010, 60016, 60017, 60020, 60021, 70005, 70009, 70013, 70014, 70020, 70050, 70403},
+	}
+	for class, codes := range want {
+		for _, code := range codes {
+			if got := ClassifyCode(code); got != class {
+				t.Errorf("ClassifyCode(%d) = %v, want %v", code, got, class)
+			}
+		}
+	}
+}
+
+func TestClassString(t *testing.T) {
+	for class, want := range map[Class]string{
+		ClassOK:           "ok",
+		ClassRoomMissing:  "room_missing",
+		ClassRoomFailure:  "room_failure",
+		ClassRetryable:    "retryable",
+		ClassRateLimited:  "rate_limited",
+		ClassRenewUserSig: "renew_usersig",
+		ClassAppFailure:   "app_failure",
+		Class(42):         "Class(42)",
+		Class(-1):         "Class(-1)",
+	} {
+		if got := class.String(); got != want {
+			t.Errorf("Class(%d).String() = %q, want %q", int(class), got, want)
+		}
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	missing := tencentError(CodeRoomNotExist, "gone")
+	for _, tc := range []struct {
+		err   error
+		class Class
+		code  string
+	}{
+		{nil, ClassOK, "0"},
+		{missing, ClassRoomMissing, "100004"},
+		{fmt.Errorf("refresh: %w", missing), ClassRoomMissing, "100004"},
+		{decodeError(errors.New("x")), ClassRetryable, "decode"},
+		{statusError(502), ClassRetryable, "http_502"},
+		{fmt.Errorf("wait: %w", context.DeadlineExceeded), ClassRetryable, "timeout"},
+		{context.Canceled, ClassRetryable, "canceled"},
+		{errors.New("something"), ClassRetryable, "network"},
+	} {
+		class, code := Outcome(tc.err)
+		if class != tc.class || code != tc.code {
+			t.Errorf("Outcome(%v) = %v %q, want %v %q", tc.err, class, code, tc.class, tc.code)
+		}
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	cause := errors.New("connection refused")
+	for _, tc := range []struct {
+		err  *Error
+		want string
+	}{
+		{&Error{Class: ClassRoomMissing, Code: "100004", ErrorCode: 100004, Command: "get_room_info", Info: "room not exist"},
+			"tencent get_room_info: error 100004 (room_missing): room not exist"},
+		{&Error{Class: ClassRetryable, Code: "network", Command: "get_room_stats", Err: cause},
+			"tencent get_room_stats: network (retryable): connection refused"},
+		{&Error{Class: ClassRetryable, Code: "decode"}, "tencent: decode (retryable)"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+	}
+	if !errors.Is(&Error{Err: cause}, cause) {
+		t.Error("Unwrap does not give the cause")
+	}
+}
