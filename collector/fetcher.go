@@ -1,0 +1,239 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+	"github.com/tencent-live-exporter/tencent_live_exporter/config"
+)
+
+// Fetcher keeps the rooms of every configured app fresh, each app in its
+// own loop within its own rate budget. Apply hands it a new configuration;
+// the Collector reads its results.
+type Fetcher struct {
+	ctx     context.Context
+	logger  log.Logger
+	metrics *apiMetrics
+	http    *http.Client // shared by every app, so connections survive reloads
+
+	mu   sync.Mutex
+	apps map[uint64]*runningApp
+	wg   sync.WaitGroup
+}
+
+// runningApp is an app's fetcher with what is needed to stop it and to
+// know whether its credentials changed.
+type runningApp struct {
+	app      *app
+	cancel   context.CancelFunc
+	identity credentialIdentity
+}
+
+// credentialIdentity is what a cached UserSig depends on.
+type credentialIdentity struct {
+	identifier, secretKey, file string
+	ttl                         time.Duration
+}
+
+// appView is what scrapes read of one app: its room list with label values,
+// immutable once published.
+type appView struct {
+	descs      *roomDescs
+	rooms      []roomView
+	creds      *credentials
+	staleAfter time.Duration
+}
+
+// roomView is a room with the values of its labels: sdkappid, room_id, then
+// the app view's label names.
+type roomView struct {
+	room        *room
+	labelValues []string
+}
+
+// count returns the number of rooms from source.
+func (v *appView) count(source string) int {
+	n := 0
+	for i := range v.rooms {
+		if v.rooms[i].room.source == source {
+			n++
+		}
+	}
+	return n
+}
+
+// NewFetcher returns a fetcher whose app loops run until ctx ends; httpClient
+// may be nil for the Tencent client's own keep-alive client.
+func NewFetcher(ctx context.Context, logger log.Logger, httpClient *http.Client) *Fetcher {
+	return &Fetcher{
+		ctx:     ctx,
+		logger:  logger,
+		metrics: newAPIMetrics(),
+		http:    httpClient,
+		apps:    map[uint64]*runningApp{},
+	}
+}
+
+// Apply makes cfg the configuration in force: apps and rooms it no longer
+// lists stop at once, new ones start, changed settings apply to the next
+// request. cfg must be valid; an error leaves the fetcher as it was.
+func (f *Fetcher) Apply(cfg *config.Config) error {
+	type prepared struct {
+		settings appSettings
+		view     *appView
+		wanted   []wantedRoom
+		identity credentialIdentity
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	next := make(map[uint64]prepared, len(cfg.Apps))
+	for i, ac := range cfg.Apps {
+		identity := credentialIdentity{identifier: ac.Identifier, secretKey: ac.SecretKeyValue(), file: ac.UserSigFile, ttl: time.Duration(ac.UserSigTTL)}
+		creds := &credentials{sdkappid: ac.SDKAppID, identifier: ac.Identifier, secretKey: identity.secretKey, ttl: identity.ttl, file: ac.UserSigFile, now: time.Now}
+		if running := f.apps[ac.SDKAppID]; running != nil && running.identity == identity {
+			creds = running.app.view.Load().creds
+		}
+		client, err := tencent.New(tencent.Options{
+			SDKAppID:   ac.SDKAppID,
+			Identifier: ac.Identifier,
+			BaseURL:    ac.BaseURL(),
+			Timeout:    time.Duration(cfg.Global.RequestTimeout),
+			HTTPClient: f.http,
+			UserSig:    creds.UserSig,
+		})
+		if err != nil {
+			return fmt.Errorf("apps[%d]: %w", i, err)
+		}
+		labelNames, wanted := roomLabels(ac)
+		next[ac.SDKAppID] = prepared{
+			settings: appSettings{
+				api:             client,
+				creds:           creds,
+				qps:             ac.QPS,
+				maxConcurrency:  ac.MaxConcurrency,
+				refreshInterval: time.Duration(cfg.Global.RefreshInterval),
+				staleAfter:      time.Duration(cfg.Global.StaleAfter),
+				maxRetries:      cfg.Global.MaxRetries,
+			},
+			view:     &appView{descs: newRoomDescs(labelNames), creds: creds, staleAfter: time.Duration(cfg.Global.StaleAfter)},
+			wanted:   wanted,
+			identity: identity,
+		}
+	}
+
+	for id, running := range f.apps {
+		if _, ok := next[id]; !ok {
+			running.cancel()
+			delete(f.apps, id)
+			f.metrics.forget(running.app.id)
+		}
+	}
+	for id, p := range next {
+		running := f.apps[id]
+		if running == nil {
+			ctx, cancel := context.WithCancel(f.ctx)
+			running = &runningApp{app: newApp(id, f.logger, f.metrics), cancel: cancel}
+			f.apps[id] = running
+			defer f.start(ctx, running.app)
+		}
+		running.identity = p.identity
+		running.app.apply(p.settings, p.view, p.wanted)
+	}
+	return nil
+}
+
+// start runs a's loop until ctx ends.
+func (f *Fetcher) start(ctx context.Context, a *app) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		a.run(ctx)
+	}()
+}
+
+// Wait returns once every app loop has stopped after the fetcher's context
+// ended, in-flight requests included.
+func (f *Fetcher) Wait() {
+	f.wg.Wait()
+}
+
+// Ready reports whether every app has finished its first pass over its
+// rooms, or is paused by an app-wide failure (its metrics say why).
+func (f *Fetcher) Ready() bool {
+	for _, a := range f.appList() {
+		a.mu.Lock()
+		ready := a.passes.firstDone || !a.health.up
+		a.mu.Unlock()
+		if !ready {
+			return false
+		}
+	}
+	return true
+}
+
+// appList returns the running apps in SDKAppID order.
+func (f *Fetcher) appList() []*app {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]uint64, 0, len(f.apps))
+	for id := range f.apps {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	apps := make([]*app, len(ids))
+	for i, id := range ids {
+		apps[i] = f.apps[id].app
+	}
+	return apps
+}
+
+// roomLabels returns the label names of an app's room series after
+// sdkappid and room_id (the app's labels, then every label any of its rooms
+// has, each group sorted) and each room with its label values; a room
+// without one of its app's room labels has it empty, which Prometheus reads
+// as absent.
+func roomLabels(ac *config.App) ([]string, []wantedRoom) {
+	appNames := sortedKeys(ac.Labels)
+	roomNameSet := map[string]bool{}
+	for _, r := range ac.Rooms {
+		for name := range r.Labels {
+			roomNameSet[name] = true
+		}
+	}
+	roomNames := sortedKeys(roomNameSet)
+	names := append(appNames, roomNames...)
+
+	id := formatID(ac.SDKAppID)
+	wanted := make([]wantedRoom, len(ac.Rooms))
+	for i, r := range ac.Rooms {
+		values := make([]string, 0, 2+len(names))
+		values = append(values, id, r.ID)
+		for _, name := range appNames {
+			values = append(values, ac.Labels[name])
+		}
+		for _, name := range roomNames {
+			values = append(values, r.Labels[name])
+		}
+		wanted[i] = wantedRoom{id: r.ID, source: r.Source, labelValues: values}
+	}
+	return names, wanted
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

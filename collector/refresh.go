@@ -1,0 +1,266 @@
+package collector
+
+import (
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+)
+
+// Retry and pause tuning.
+const (
+	// retryBase is the wait before the first retry of a room; each further
+	// retry doubles it, with jitter, up to half the refresh interval.
+	retryBase = 500 * time.Millisecond
+	// pauseBase is the first pause of an app after an app-wide failure;
+	// each further failure doubles it up to pauseMax.
+	pauseBase = 20 * time.Second
+	pauseMax  = 5 * time.Minute
+	// lockedPause is the least pause after 70050 (locked for about 1 min).
+	lockedPause = time.Minute
+	// noPackagePause is the least pause after 60020 (no package yet), which
+	// Tencent says takes minutes to clear.
+	noPackagePause = 2 * time.Minute
+	// transportDownAfter is how many consecutive network-level failures
+	// (connection errors, timeouts, HTTP errors) of an app with no answer
+	// from Tencent in between count as an app-wide failure.
+	transportDownAfter = 10
+	// latencyWeight is the weight of a new duration in the moving average.
+	latencyWeight = 0.2
+)
+
+// record books the outcome of one attempt: the room's snapshot, its next
+// attempt, the app's health and rate. It is called by attempt goroutines.
+func (a *app) record(r *room, info tencent.RoomInfo, class tencent.Class, code string, err error, elapsed time.Duration) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.latency += time.Duration(latencyWeight * float64(elapsed-a.latency))
+	if r.removed {
+		return
+	}
+	if isTransport(code) {
+		a.health.transportFailures++
+	} else if class != tencent.ClassAppFailure && class != tencent.ClassRenewUserSig {
+		a.health.transportFailures = 0
+		a.markUp()
+	}
+
+	switch class {
+	case tencent.ClassOK:
+		r.snap.Store(withRoom(info, now))
+		a.conclude(r, now)
+	case tencent.ClassRoomMissing:
+		r.snap.Store(withMissing(now))
+		a.conclude(r, now)
+	case tencent.ClassRoomFailure:
+		if r.failCode != code {
+			r.failCode = code
+			level.Warn(a.logger).Log("msg", "Room refresh refused by Tencent; not retried until its next refresh", "room_id", r.id, "code", code, "err", err)
+		}
+		a.fail(r, now)
+	case tencent.ClassRateLimited:
+		a.budget.Throttle()
+		a.retry(r, now)
+	case tencent.ClassRetryable:
+		if a.health.transportFailures >= transportDownAfter {
+			a.markDown("network", err, now)
+			a.suspend(r)
+			return
+		}
+		a.retry(r, now)
+	case tencent.ClassRenewUserSig:
+		a.settings.creds.Renew()
+		if !r.renewed {
+			r.renewed = true
+			a.queue.schedule(r, now)
+			a.nudge()
+			return
+		}
+		a.markDown(code, err, now)
+		a.suspend(r)
+	case tencent.ClassAppFailure:
+		a.markDown(code, err, now)
+		a.suspend(r)
+	}
+}
+
+// isTransport reports whether code says Tencent's API was not reached or did
+// not answer.
+func isTransport(code string) bool {
+	return code == "network" || code == "timeout" || strings.HasPrefix(code, "http_")
+}
+
+// retry schedules another attempt after a backoff, or fails the refresh
+// when its retries are spent; a.mu is held.
+func (a *app) retry(r *room, now time.Time) {
+	if r.attempt >= a.settings.maxRetries {
+		a.fail(r, now)
+		return
+	}
+	r.attempt++
+	wait := retryBase << (r.attempt - 1)
+	wait = min(wait, a.settings.refreshInterval/2)
+	jittered := time.Duration(float64(wait) * (0.5 + rand.Float64()))
+	a.queue.schedule(r, now.Add(jittered))
+	a.nudge()
+}
+
+// fail concludes a refresh that got no definitive answer: the last values
+// stay until stale; a.mu is held.
+func (a *app) fail(r *room, now time.Time) {
+	r.snap.Store(r.snap.Load().failed())
+	a.conclude(r, now)
+}
+
+// conclude ends r's current refresh and schedules the next one a refresh
+// interval after this one started; a.mu is held.
+func (a *app) conclude(r *room, now time.Time) {
+	if r.snap.Load().refreshOK {
+		r.failCode = ""
+	}
+	r.inRefresh, r.attempt, r.renewed = false, 0, false
+	a.queue.schedule(r, r.started.Add(a.settings.refreshInterval))
+	a.passes.concluded(r, len(a.rooms), now)
+	a.nudge()
+}
+
+// suspend ends r's refresh because the app is paused: the room is marked as
+// not refreshed and is the first to go once the pause ends; a.mu is held.
+func (a *app) suspend(r *room) {
+	r.snap.Store(r.snap.Load().failed())
+	r.inRefresh, r.attempt, r.renewed = false, 0, false
+	a.queue.schedule(r, a.health.pausedUntil)
+}
+
+// markDown records an app-wide failure: the app pauses, with a longer pause
+// after each failure, and the change is logged once; a.mu is held.
+func (a *app) markDown(code string, err error, now time.Time) {
+	h := &a.health
+	if h.paused(now) {
+		return // an answer to a request sent before the pause began
+	}
+	if h.up || h.downCode != code {
+		level.Error(a.logger).Log("msg", "Tencent API unusable for this app; pausing its refreshes", "code", code, "reason", reason(code), "err", err)
+	}
+	h.up, h.downCode = false, code
+	h.failures++
+	h.pausedUntil = now.Add(pauseFor(code, h.failures))
+	h.transportFailures = 0
+}
+
+// markUp records an answer showing the app's API usable again; a.mu is held.
+func (a *app) markUp() {
+	h := &a.health
+	if !h.up {
+		level.Info(a.logger).Log("msg", "Tencent API usable again for this app", "after_code", h.downCode)
+	}
+	h.up, h.downCode, h.failures = true, "", 0
+}
+
+// pauseFor returns the pause after the n-th consecutive app-wide failure.
+func pauseFor(code string, n int) time.Duration {
+	pause := pauseMax
+	if n <= 5 {
+		pause = min(pauseMax, pauseBase<<(n-1))
+	}
+	switch code {
+	case "70050":
+		pause = max(pause, lockedPause)
+	case "60020":
+		pause = max(pause, noPackagePause)
+	}
+	return pause
+}
+
+// reason names the usual cause behind an app-wide failure code, for logs.
+func reason(code string) string {
+	switch code {
+	case "60004", "60005", "70003", "70005", "70009", "70014", "70001", "70052":
+		return "UserSig rejected: check the secret key, identifier and SDKAppID"
+	case "60006", "70020":
+		return "SDKAppID invalid or unknown"
+	case "60010", "70403":
+		return "identifier is not an App Administrator"
+	case "60016", "60017":
+		return "SDKAppID or command disabled"
+	case "60020":
+		return "no package, package expired, or still being set up"
+	case "60021":
+		return "this host's IP is not in the app's allow-list"
+	case "70013":
+		return "identifier differs from the one inside the UserSig"
+	case "70050":
+		return "locked after repeated failures"
+	case "network":
+		return "Tencent's API cannot be reached"
+	}
+	return "see Tencent's error code list"
+}
+
+// appHealth is whether an app's API is usable; guarded by the app's mutex.
+type appHealth struct {
+	up                bool
+	downCode          string
+	failures          int       // consecutive app-wide failures
+	pausedUntil       time.Time // no requests before then
+	transportFailures int       // consecutive network-level failures
+}
+
+// paused reports whether the app may not send requests at now.
+func (h *appHealth) paused(now time.Time) bool { return now.Before(h.pausedUntil) }
+
+// passTracker measures passes over an app's rooms: a pass ends when every
+// room has concluded a refresh since the previous pass ended.
+type passTracker struct {
+	number    uint64
+	started   time.Time
+	done      int           // rooms that concluded a refresh in this pass
+	last      time.Duration // duration of the last full pass
+	firstDone bool
+}
+
+// reset starts the first pass.
+func (p *passTracker) reset(now time.Time) {
+	p.number, p.started = 1, now
+}
+
+// concluded counts r's concluded refresh toward the current pass.
+func (p *passTracker) concluded(r *room, rooms int, now time.Time) {
+	if r.pass != p.number {
+		r.pass = p.number
+		p.done++
+	}
+	if p.done >= rooms {
+		p.finish(now)
+	}
+}
+
+// recount adjusts the current pass to a changed room set; the pass ends
+// when the rooms still pending were all removed.
+func (p *passTracker) recount(rooms map[string]*room, now time.Time) {
+	p.done = 0
+	for _, r := range rooms {
+		if r.pass == p.number {
+			p.done++
+		}
+	}
+	switch {
+	case len(rooms) == 0:
+		p.firstDone = true
+	case p.done >= len(rooms):
+		p.finish(now)
+	}
+}
+
+// finish ends the current pass and starts the next.
+func (p *passTracker) finish(now time.Time) {
+	p.last = now.Sub(p.started)
+	p.firstDone = true
+	p.number++
+	p.started = now
+	p.done = 0
+}

@@ -1,0 +1,54 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+)
+
+// roomSnapshot is what the exporter knows of one room after its latest
+// refresh. Snapshots are immutable: a refresh publishes a new one, and a
+// scrape reads whichever is current without locking.
+type roomSnapshot struct {
+	// known is true once the room has had a definitive answer.
+	known bool
+	// exists is true when that answer returned the room, false when it said
+	// the room does not exist (100004).
+	exists bool
+	// info holds the room's values when exists is true.
+	info *tencent.RoomInfo
+	// lastDefinitive is when the latest definitive answer arrived.
+	lastDefinitive time.Time
+	// refreshOK is true when the latest refresh got a definitive answer.
+	refreshOK bool
+}
+
+// emptySnapshot is the state of a room never refreshed.
+var emptySnapshot = &roomSnapshot{}
+
+// withRoom returns the snapshot after an answer that returned the room.
+func withRoom(info tencent.RoomInfo, at time.Time) *roomSnapshot {
+	return &roomSnapshot{known: true, exists: true, info: &info, lastDefinitive: at, refreshOK: true}
+}
+
+// withMissing returns the snapshot after an answer saying the room does not
+// exist: its other values are dropped.
+func withMissing(at time.Time) *roomSnapshot {
+	return &roomSnapshot{known: true, exists: false, lastDefinitive: at, refreshOK: true}
+}
+
+// failed returns the snapshot after a refresh without a definitive answer:
+// the last known values stay until they turn stale.
+func (s *roomSnapshot) failed() *roomSnapshot {
+	if !s.refreshOK {
+		return s
+	}
+	next := *s
+	next.refreshOK = false
+	return &next
+}
+
+// fresh reports whether the snapshot's values may still be shown at now.
+func (s *roomSnapshot) fresh(now time.Time, staleAfter time.Duration) bool {
+	return s.known && now.Sub(s.lastDefinitive) <= staleAfter
+}

@@ -1,0 +1,319 @@
+// Command tencent_live_exporter is a Prometheus exporter for Tencent Cloud
+// Live rooms: it keeps a configured list of rooms fresh through a rate-aware
+// fetcher and serves their state on /metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	sloggokit "github.com/tjhop/slog-gokit"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
+	"github.com/tencent-live-exporter/tencent_live_exporter/config"
+)
+
+const (
+	exporterName = "tencent_live_exporter"
+	// defaultAddress is outside the fully allocated 9100-9999 exporter range.
+	defaultAddress = ":10071"
+	// roomFilesCheckInterval is how often room_files are looked at for changes.
+	roomFilesCheckInterval = 5 * time.Second
+	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
+	shutdownGrace = 4 * time.Second
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New(exporterName, "Prometheus exporter for Tencent Cloud Live rooms (TUILiveKit).")
+	var (
+		configFile    = app.Flag("config.file", "Configuration file.").Default("tencent_live.yml").String()
+		configCheck   = app.Flag("config.check", "Validate the configuration, print the result and exit (0 valid, 1 invalid).").Bool()
+		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent /metrics requests; 0 disables the limit.").Default("40").Int()
+		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
+		webConfig     = kingpinflag.AddFlags(app, defaultAddress)
+	)
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", exporterName, err)
+		return 1
+	}
+
+	logger, slogger := newLoggers(*logLevel, *logFormat, stderr)
+	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+
+	registry := prometheus.NewRegistry()
+	safeConfig := config.NewSafeConfig(registry)
+
+	var loadConfig func() error
+	if *demo {
+		sim, cfg, err := startDemo()
+		if err != nil {
+			level.Error(logger).Log("msg", "Cannot start the simulated Live API", "err", err)
+			return 1
+		}
+		defer sim.Close()
+		level.Info(logger).Log("msg", "Demo mode: watching sample rooms on the built-in simulated Live API", "endpoint", sim.URL())
+		loadConfig = func() error { safeConfig.Set(cfg); return nil }
+	} else {
+		loadConfig = func() error { return safeConfig.Reload(*configFile) }
+	}
+	if err := loadConfig(); err != nil {
+		if *configCheck {
+			fmt.Fprintf(stdout, "%s: invalid: %v\n", *configFile, err)
+		}
+		level.Error(logger).Log("msg", "Invalid configuration", "file", *configFile, "err", err)
+		return 1
+	}
+	if *configCheck {
+		fmt.Fprintf(stdout, "%s: valid: %s\n", *configFile, summary(safeConfig.Get()))
+		return 0
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	fetcher := collector.NewFetcher(ctx, logger, nil)
+	if err := fetcher.Apply(safeConfig.Get()); err != nil {
+		level.Error(logger).Log("msg", "Cannot apply the configuration", "err", err)
+		return 1
+	}
+	registry.MustRegister(
+		collector.NewCollector(fetcher),
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	reloads := newReloader(logger, func() error {
+		if err := loadConfig(); err != nil {
+			return err
+		}
+		return fetcher.Apply(safeConfig.Get())
+	}, func() (bool, error) {
+		changed, err := safeConfig.ReloadRoomFiles()
+		if changed {
+			err = fetcher.Apply(safeConfig.Get())
+		}
+		return changed || err != nil, err
+	})
+	go reloads.run(ctx, roomFilesCheckInterval)
+
+	mux := http.NewServeMux()
+	mux.Handle(*telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(registry, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		MaxRequestsInFlight: *maxRequests,
+	})))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !fetcher.Ready() {
+			http.Error(w, "Not ready: the first pass over the rooms is not finished", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("/-/reload", reloads.handle)
+	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, safeConfig.Get().String())
+	})
+	if *telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        exporterName,
+			Description: "Prometheus exporter for Tencent Cloud Live rooms",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: *telemetryPath, Text: "Metrics"},
+				{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
+				{Address: "/-/ready", Text: "Readiness"},
+				{Address: "/-/healthy", Text: "Health"},
+			},
+		})
+		if err != nil {
+			level.Error(logger).Log("msg", "Cannot build the landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
+
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(term)
+	select {
+	case sig := <-term:
+		level.Info(logger).Log("msg", "Shutting down", "signal", sig)
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+			return 1
+		}
+	}
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		level.Warn(logger).Log("msg", "HTTP server did not stop cleanly", "err", err)
+	}
+	fetcher.Wait()
+	return 0
+}
+
+// newLoggers returns the application's go-kit logger and, for
+// exporter-toolkit, an slog logger writing through the same go-kit output.
+func newLoggers(lvl, format string, w io.Writer) (log.Logger, *slog.Logger) {
+	var base log.Logger
+	if format == "json" {
+		base = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	var slogLevel slog.Level
+	switch lvl {
+	case "debug":
+		slogLevel = slog.LevelDebug
+	case "warn":
+		slogLevel = slog.LevelWarn
+	case "error":
+		slogLevel = slog.LevelError
+	}
+	slogger := slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
+	logger := level.NewFilter(base, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	return logger, slogger
+}
+
+// summary describes a configuration in one line.
+func summary(cfg *config.Config) string {
+	rooms := 0
+	for _, a := range cfg.Apps {
+		rooms += len(a.Rooms)
+	}
+	return fmt.Sprintf("%d apps, %d rooms", len(cfg.Apps), rooms)
+}
+
+// reloader applies configuration reloads one at a time, whether asked by
+// SIGHUP, by POST /-/reload, or by a change of the room files.
+type reloader struct {
+	logger         log.Logger
+	reload         func() error
+	checkRoomFiles func() (bool, error)
+	requests       chan chan error
+}
+
+// newReloader returns a reloader calling reload for each reload and
+// checkRoomFiles periodically; checkRoomFiles reports whether it did
+// anything, and what went wrong.
+func newReloader(logger log.Logger, reload func() error, checkRoomFiles func() (bool, error)) *reloader {
+	return &reloader{logger: logger, reload: reload, checkRoomFiles: checkRoomFiles, requests: make(chan chan error)}
+}
+
+// run serves reloads until ctx ends, checking the room files every interval.
+func (r *reloader) run(ctx context.Context, interval time.Duration) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			r.log("SIGHUP", r.reload())
+		case done := <-r.requests:
+			err := r.reload()
+			r.log("HTTP request", err)
+			done <- err
+		case <-ticker.C:
+			if acted, err := r.checkRoomFiles(); acted {
+				r.log("room files changed", err)
+			}
+		}
+	}
+}
+
+// log reports the result of a reload.
+func (r *reloader) log(trigger string, err error) {
+	if err != nil {
+		level.Error(r.logger).Log("msg", "Configuration reload failed; the previous configuration stays in force", "trigger", trigger, "err", err)
+		return
+	}
+	level.Info(r.logger).Log("msg", "Configuration reloaded", "trigger", trigger)
+}
+
+// handle serves POST /-/reload: 200 when the new configuration is in force,
+// 500 with the reason when it was refused, 405 for other methods.
+func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+		return
+	}
+	done := make(chan error, 1)
+	select {
+	case r.requests <- done:
+	case <-req.Context().Done():
+		return
+	}
+	if err := <-done; err != nil {
+		http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "Configuration reloaded")
+}
+
+// startDemo starts the simulated Live API with its sample rooms and returns
+// a configuration watching them, built through the ordinary config parser.
+func startDemo() (*livesim.Server, *config.Config, error) {
+	sim, err := livesim.StartDemo(livesim.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var b strings.Builder
+	app := livesim.DemoApp()
+	fmt.Fprintf(&b, "global: {refresh_interval: 15s}\napps:\n- sdkappid: %d\n  endpoint: %s\n  identifier: %s\n  secret_key: %q\n  qps: 20\n  labels: {env: demo}\n  rooms:\n",
+		app.SDKAppID, sim.URL(), app.Identifier, app.SecretKey)
+	teams := []string{"growth", "ops", "live-events"}
+	for i, id := range livesim.DemoRoomIDs() {
+		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", id, teams[i%len(teams)])
+	}
+	cfg, err := config.Parse([]byte(b.String()), "")
+	if err != nil {
+		sim.Close()
+		return nil, nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return sim, cfg, nil
+}
