@@ -1,0 +1,55 @@
+# syntax=docker/dockerfile:1
+# check=error=true
+#
+# tencent_live_exporter container image: a static binary on an empty base,
+# running as an unprivileged user.
+#
+#   docker build -t tencent_live_exporter \
+#     --build-arg VERSION="$(git describe --tags --always)" \
+#     --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg BRANCH="$(git rev-parse --abbrev-ref HEAD)" .
+#   docker run --rm -p 10071:10071 tencent_live_exporter --demo
+#
+# deploy/check's TestDockerfile parses and lints this file and runs its go build
+# command (no Docker engine needed).
+
+ARG GO_VERSION=1.26
+
+# Build on the builder's own platform and cross-compile, so multi-platform
+# builds (docker buildx build --platform linux/amd64,linux/arm64) need no emulation.
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG BRANCH=unknown
+ARG BUILD_DATE
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS="${TARGETOS}" GOARCH="${TARGETARCH}" \
+    go build -trimpath -buildvcs=false \
+      -ldflags "-s -w \
+        -X github.com/prometheus/common/version.Version=${VERSION} \
+        -X github.com/prometheus/common/version.Revision=${REVISION} \
+        -X github.com/prometheus/common/version.Branch=${BRANCH} \
+        -X github.com/prometheus/common/version.BuildUser=docker \
+        -X github.com/prometheus/common/version.BuildDate=${BUILD_DATE:-$(date -u +%Y%m%d-%H:%M:%S)}" \
+      -o /out/tencent_live_exporter .
+# A passwd/group entry for the runtime user, so tools inside and outside the
+# container show a name instead of a bare UID.
+RUN echo 'exporter:x:65532:65532:tencent_live_exporter:/nonexistent:/sbin/nologin' > /out/passwd \
+ && echo 'exporter:x:65532:' > /out/group
+
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/passwd /etc/passwd
+COPY --from=build /out/group /etc/group
+COPY --from=build /out/tencent_live_exporter /bin/tencent_live_exporter
+USER 65532:65532
+EXPOSE 10071
+ENTRYPOINT ["/bin/tencent_live_exporter"]
+CMD ["--config.file=/etc/tencent_live_exporter/tencent_live.yml"]
