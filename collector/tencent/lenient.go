@@ -1,11 +1,13 @@
 package tencent
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The types below decode the JSON values where Tencent's documentation and
@@ -21,8 +23,8 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*t = text(s)
@@ -145,16 +147,25 @@ func (l *textList) UnmarshalJSON(b []byte) error {
 func scalar(b []byte) (string, error) {
 	switch b[0] {
 	case '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(s), nil
+		s, err := unquote(b)
+		return strings.TrimSpace(s), err
 	case '{', '[':
 		return "", fmt.Errorf("want a scalar, got %s", excerpt(b))
 	default:
 		return string(b), nil
 	}
+}
+
+// unquote returns the value of b, a valid JSON string. Strings without
+// escapes, the usual case, are copied without a second JSON decoder.
+func unquote(b []byte) (string, error) {
+	inner := b[1 : len(b)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // parseInteger parses a decimal integer, or a float with an integral value
