@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
@@ -10,55 +11,55 @@ import (
 // secretMask stands for a secret in every output.
 const secretMask = "<secret>"
 
-// The views below fix what the effective configuration shows, field by field,
-// so that nothing secret can slip into it through a new field or through
-// prometheus/common's config.MarshalSecretValue switch.
+// The views below fix what the effective configuration shows, field by field
+// and in YAML and JSON alike, so that nothing secret can slip into it through
+// a new field or through prometheus/common's config.MarshalSecretValue switch.
 
 type configView struct {
-	Global globalView `yaml:"global"`
-	Apps   []appView  `yaml:"apps"`
+	Global globalView `yaml:"global" json:"global"`
+	Apps   []appView  `yaml:"apps" json:"apps"`
 }
 
 type globalView struct {
-	RefreshInterval model.Duration `yaml:"refresh_interval"`
-	RequestTimeout  model.Duration `yaml:"request_timeout"`
-	MaxRetries      int            `yaml:"max_retries"`
-	StaleAfter      model.Duration `yaml:"stale_after"`
+	RefreshInterval model.Duration `yaml:"refresh_interval" json:"refresh_interval"`
+	RequestTimeout  model.Duration `yaml:"request_timeout" json:"request_timeout"`
+	MaxRetries      int            `yaml:"max_retries" json:"max_retries"`
+	StaleAfter      model.Duration `yaml:"stale_after" json:"stale_after"`
 }
 
 type appView struct {
-	SDKAppID       uint64            `yaml:"sdkappid"`
-	Region         string            `yaml:"region,omitempty"`
-	Endpoint       string            `yaml:"endpoint,omitempty"`
-	Identifier     string            `yaml:"identifier"`
-	SecretKeyFile  string            `yaml:"secret_key_file,omitempty"`
-	SecretKey      string            `yaml:"secret_key,omitempty"`
-	UserSigFile    string            `yaml:"usersig_file,omitempty"`
-	UserSigTTL     model.Duration    `yaml:"usersig_ttl,omitempty"`
-	QPS            int               `yaml:"qps"`
-	MaxConcurrency int               `yaml:"max_concurrency"`
-	Labels         map[string]string `yaml:"labels,omitempty"`
-	Rooms          []any             `yaml:"rooms,omitempty"`
-	RoomFiles      []string          `yaml:"room_files,omitempty"`
-	Members        budgetView        `yaml:"members"`
-	Stats          budgetView        `yaml:"stats"`
-	Discovery      discoveryView     `yaml:"discovery"`
+	SDKAppID       uint64            `yaml:"sdkappid" json:"sdkappid"`
+	Region         string            `yaml:"region,omitempty" json:"region,omitempty"`
+	Endpoint       string            `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	Identifier     string            `yaml:"identifier" json:"identifier"`
+	SecretKeyFile  string            `yaml:"secret_key_file,omitempty" json:"secret_key_file,omitempty"`
+	SecretKey      string            `yaml:"secret_key,omitempty" json:"secret_key,omitempty"`
+	UserSigFile    string            `yaml:"usersig_file,omitempty" json:"usersig_file,omitempty"`
+	UserSigTTL     model.Duration    `yaml:"usersig_ttl,omitempty" json:"usersig_ttl,omitempty"`
+	QPS            int               `yaml:"qps" json:"qps"`
+	MaxConcurrency int               `yaml:"max_concurrency" json:"max_concurrency"`
+	Labels         map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Rooms          []any             `yaml:"rooms,omitempty" json:"rooms,omitempty"`
+	RoomFiles      []string          `yaml:"room_files,omitempty" json:"room_files,omitempty"`
+	Members        budgetView        `yaml:"members" json:"members"`
+	Stats          budgetView        `yaml:"stats" json:"stats"`
+	Discovery      discoveryView     `yaml:"discovery" json:"discovery"`
 }
 
 type roomView struct {
-	ID     string            `yaml:"id"`
-	Labels map[string]string `yaml:"labels"`
+	ID     string            `yaml:"id" json:"id"`
+	Labels map[string]string `yaml:"labels" json:"labels"`
 }
 
 type budgetView struct {
-	Enabled bool `yaml:"enabled"`
-	QPS     int  `yaml:"qps"`
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	QPS     int  `yaml:"qps" json:"qps"`
 }
 
 type discoveryView struct {
-	Enabled  bool           `yaml:"enabled"`
-	Interval model.Duration `yaml:"interval"`
-	QPS      int            `yaml:"qps"`
+	Enabled  bool           `yaml:"enabled" json:"enabled"`
+	Interval model.Duration `yaml:"interval" json:"interval"`
+	QPS      int            `yaml:"qps" json:"qps"`
 }
 
 // MarshalYAML implements yaml.Marshaler: the effective configuration, with
@@ -85,6 +86,18 @@ func (c Config) MarshalYAML() (any, error) {
 // MarshalYAML implements yaml.Marshaler, as for Config.
 func (a App) MarshalYAML() (any, error) {
 	return a.view(), nil
+}
+
+// MarshalJSON implements json.Marshaler with the fields and masking of
+// MarshalYAML.
+func (c Config) MarshalJSON() ([]byte, error) {
+	v, _ := c.MarshalYAML()
+	return json.Marshal(v)
+}
+
+// MarshalJSON implements json.Marshaler, as for Config.
+func (a App) MarshalJSON() ([]byte, error) {
+	return json.Marshal(a.view())
 }
 
 // view returns what the effective configuration shows of a.
