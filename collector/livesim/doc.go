@@ -56,6 +56,8 @@
 //
 // UserSig expiry, rate limits, the counters' windows and moving values
 // (ViewCount, get_room_stats totals, MemberCount) use Options.Now, so tests
-// can drive them with a fake clock. Latency and Delay are real time, and end
-// early without an answer when the client goes away or Close is called.
+// can drive them with a fake clock; a request's time is read when it reaches
+// the rate limiter. Latency and Delay are real time, and end early without
+// an answer (the connection is dropped) when the client goes away or Close
+// is called.
 package livesim

@@ -329,3 +329,14 @@ func TestSlowRoom(t *testing.T) {
 		t.Errorf("stats %+v", got)
 	}
 }
+
+func TestIsJSONInteger(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "7": true, "144115233775727695": true, "99999999999999999999999": true,
+		"": false, "01": false, "-1": false, "1.5": false, "1e3": false, "12a": false, " 1": false,
+	} {
+		if got := isJSONInteger(s); got != want {
+			t.Errorf("isJSONInteger(%q) = %v", s, got)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package livesim
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,15 +46,19 @@ type App struct {
 	Limits map[string]int
 }
 
+// documentedLimits holds, for each command the simulator serves, the
+// requests per second Tencent documents. It is never modified.
+var documentedLimits = map[string]int{
+	tencent.CommandGetRoomInfo:   200,
+	tencent.CommandGetMemberList: 200,
+	tencent.CommandGetRoomStats:  100,
+	tencent.CommandGetRoomList:   10,
+}
+
 // DocumentedLimits returns the requests per second Tencent documents for
 // each command. They are the simulator's default limits.
 func DocumentedLimits() map[string]int {
-	return map[string]int{
-		tencent.CommandGetRoomInfo:   200,
-		tencent.CommandGetMemberList: 200,
-		tencent.CommandGetRoomStats:  100,
-		tencent.CommandGetRoomList:   10,
-	}
+	return maps.Clone(documentedLimits)
 }
 
 // Server is a simulated Live API serving HTTP on a loopback port. Its
@@ -133,7 +138,7 @@ func (s *Server) Close() {
 func (s *Server) AddApp(a App) {
 	limits := DocumentedLimits()
 	for command, qps := range a.Limits {
-		if _, known := limits[command]; known && qps > 0 {
+		if _, known := documentedLimits[command]; known && qps > 0 {
 			limits[command] = qps
 		}
 	}
@@ -147,7 +152,7 @@ func (s *Server) AddApp(a App) {
 // SetLimit sets the requests per second the app accepts for command; a qps
 // below 1 restores the documented limit. Unknown commands are ignored.
 func (s *Server) SetLimit(sdkappid uint64, command string, qps int) {
-	documented, known := DocumentedLimits()[command]
+	documented, known := documentedLimits[command]
 	if !known {
 		return
 	}
@@ -207,26 +212,25 @@ func (s *Server) state(sdkappid uint64) *app {
 // handle serves every request: it runs the checks and the command, waits
 // for the latency, counts the answer and writes it.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
 	command := commandOf(r.URL.Path)
 	query := r.URL.Query()
 	id, idErr := parseSDKAppID(query)
-	a, creds, e := s.admit(id, idErr, r.Method, command, now)
+	adm, e := s.admit(id, idErr, r.Method, command)
 	var rep reply
 	if e != nil {
 		rep = s.fail(e.code, e.info)
 	} else {
-		rep = s.answer(r, query, a, creds, command, now)
+		rep = s.answer(r, query, adm, command)
 	}
 	if !sleep(r.Context(), s.latency+rep.delay) {
 		s.mu.Lock()
-		a.counters.stats.Abandoned++
+		adm.app.counters.stats.Abandoned++
 		s.mu.Unlock()
 		// Drop the connection rather than let net/http answer an empty 200.
 		panic(http.ErrAbortHandler)
 	}
 	s.mu.Lock()
-	a.counters.answered(rep)
+	adm.app.counters.answered(rep)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", rep.contentType)
 	w.WriteHeader(rep.status)
@@ -237,52 +241,62 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 // none the simulator knows.
 func commandOf(path string) string {
 	command, found := strings.CutPrefix(path, tencent.ServicePath)
-	if _, known := DocumentedLimits()[command]; !found || !known {
+	if _, known := documentedLimits[command]; !found || !known {
 		return ""
 	}
 	return command
 }
 
+// admission is what admit learnt of a request.
+type admission struct {
+	app   *app      // the state of the request's sdkappid, never nil
+	creds App       // the app's credentials, once admitted
+	now   time.Time // arrival on the simulator's clock
+}
+
 // admit counts a request's arrival and makes the checks that need the app's
 // state: the app, its injected error, the method, the command and the rate
-// limit. It returns the app's state, which is never nil, and credentials.
-func (s *Server) admit(id uint64, idErr *apiError, method, command string, now time.Time) (*app, App, *apiError) {
+// limit. The arrival time is read under the lock, so that the windows see
+// arrivals in order.
+func (s *Server) admit(id uint64, idErr *apiError, method, command string) (admission, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.state(id)
-	a.counters.arrived(command, now)
+	adm := admission{app: s.state(id), now: s.now()}
+	a := adm.app
+	a.counters.arrived(command, adm.now)
 	switch {
 	case idErr != nil:
-		return a, App{}, idErr
+		return adm, idErr
 	case !a.added:
-		return a, App{}, &apiError{tencent.CodeSDKAppIDNotFound, "sdkappid not found"}
+		return adm, &apiError{tencent.CodeSDKAppIDNotFound, "sdkappid not found"}
 	case a.appError != 0:
-		return a, App{}, &apiError{a.appError, errorInfo(a.appError)}
+		return adm, &apiError{a.appError, errorInfo(a.appError)}
 	case method != http.MethodPost:
-		return a, App{}, &apiError{tencent.CodeBadRequestURL, "HTTP method must be POST"}
+		return adm, &apiError{tencent.CodeBadRequestURL, "HTTP method must be POST"}
 	case command == "":
-		return a, App{}, &apiError{tencent.CodeBadPath, "no such command"}
+		return adm, &apiError{tencent.CodeBadPath, "no such command"}
 	}
 	w := a.accepted[command]
 	if w == nil {
 		w = &window{}
 		a.accepted[command] = w
 	}
-	if w.advance(now) >= a.limits[command] {
+	if w.advance(adm.now) >= a.limits[command] {
 		a.counters.stats.RateLimited[command]++
-		return a, App{}, &apiError{tencent.CodeAppRateLimited, errorInfo(tencent.CodeAppRateLimited)}
+		return adm, &apiError{tencent.CodeAppRateLimited, errorInfo(tencent.CodeAppRateLimited)}
 	}
-	w.add(now)
-	return a, a.creds, nil
+	w.add(adm.now)
+	adm.creds = a.creds
+	return adm, nil
 }
 
 // answer makes the remaining checks of an admitted request and runs its
 // command.
-func (s *Server) answer(r *http.Request, query url.Values, a *app, creds App, command string, now time.Time) reply {
+func (s *Server) answer(r *http.Request, query url.Values, adm admission, command string) reply {
 	if e := checkQuery(query); e != nil {
 		return s.fail(e.code, e.info)
 	}
-	if e := checkUserSig(creds, query, now); e != nil {
+	if e := checkUserSig(adm.creds, query, adm.now); e != nil {
 		return s.fail(e.code, e.info)
 	}
 	body, e := readBody(r.Body)
@@ -290,9 +304,9 @@ func (s *Server) answer(r *http.Request, query url.Values, a *app, creds App, co
 		return s.fail(e.code, e.info)
 	}
 	if command == tencent.CommandGetRoomList {
-		return s.roomList(a, body, now)
+		return s.roomList(adm.app, body, adm.now)
 	}
-	return s.roomCommand(a, command, body, now)
+	return s.roomCommand(adm.app, command, body, adm.now)
 }
 
 // sleep waits for d of real time and reports whether it did, rather than

@@ -222,3 +222,14 @@ func TestURL(t *testing.T) {
 		t.Errorf("URL %q", f.srv.URL())
 	}
 }
+
+func TestUnknownCodeAndApp(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetAppError(testSDKAppID, 12345)
+	if a := f.roomInfo("r"); a.ErrorCode != 12345 || a.ErrorInfo == "" {
+		t.Errorf("ErrorCode %d, ErrorInfo %q", a.ErrorCode, a.ErrorInfo)
+	}
+	if got := f.srv.Stats(1499999999); got.Requests == nil || len(got.Requests)+len(got.Codes) != 0 {
+		t.Errorf("stats of an app never seen: %+v", got)
+	}
+}
