@@ -1,30 +1,12 @@
 package livesim
 
 import (
-	"cmp"
-	"encoding/json"
-	"fmt"
 	"math"
-	"slices"
-	"strconv"
 	"time"
-
-	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
 
-// Room sizes and paging of the Live API.
-const (
-	// MaxCategories is how many categories a room has at most.
-	MaxCategories = 3
-	// MaxRoomListCount is the largest Count get_room_list accepts.
-	MaxRoomListCount = 20
-	// MaxListedMembers is how many members get_member_list lists at most,
-	// whatever MemberCount says.
-	MaxListedMembers = 1000
-	// MemberPageSize is how many members one get_member_list page lists.
-	// Tencent does not document its page size.
-	MemberPageSize = 100
-)
+// MaxCategories is how many categories a room has at most.
+const MaxCategories = 3
 
 // memberSwing and memberPeriod shape how a busy room's MemberCount moves
 // around its level: by up to ±memberSwing of it, over memberPeriod.
@@ -97,8 +79,8 @@ type Behaviour struct {
 	Delay time.Duration
 	// Gateway answers HTTP 502 with an HTML body, as a gateway would.
 	Gateway bool
-	// Flaky answers the room's next Flaky requests with 100001, then
-	// answers normally.
+	// Flaky answers the room's next Flaky requests (of any room command)
+	// with 100001, then answers normally.
 	Flaky int
 	// FlakyRepeat repeats Flaky's cycle: Flaky failures, one success,
 	// Flaky failures...
@@ -154,61 +136,6 @@ func (s *Server) DissolveRoom(sdkappid uint64, id string) {
 	}
 }
 
-// roomCommand runs get_room_info, get_member_list or get_room_stats.
-func (s *Server) roomCommand(a *app, command string, body []byte, now time.Time) reply {
-	var req tencent.RoomRequest
-	if e := decodeBody(body, &req); e != nil {
-		return s.fail(e.code, e.info)
-	}
-	if req.RoomID == "" {
-		return s.fail(tencent.CodeInvalidParam, "invalid parameter: RoomId is required")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a.counters.room(req.RoomID, command)
-	rm := a.rooms[req.RoomID]
-	if rm == nil {
-		return s.fail(tencent.CodeRoomNotExist, errorInfo(tencent.CodeRoomNotExist))
-	}
-	rep := s.roomReply(rm, command, req.Next, now)
-	rep.delay = rm.Behaviour.Delay
-	return rep
-}
-
-// roomReply answers a room command for rm. The caller holds s.mu.
-func (s *Server) roomReply(rm *room, command, next string, now time.Time) reply {
-	b := rm.Behaviour
-	switch {
-	case b.Gateway:
-		return gatewayError()
-	case rm.flaky():
-		return s.fail(tencent.CodeInternal, errorInfo(tencent.CodeInternal))
-	case b.ErrorCode != 0:
-		return s.fail(b.ErrorCode, errorInfo(b.ErrorCode))
-	}
-	var response any
-	switch command {
-	case tencent.CommandGetRoomInfo:
-		response = roomInfoResponse{RoomInfo: rm.infoJSON(now)}
-	case tencent.CommandGetMemberList:
-		members, e := rm.members(next, now)
-		if e != nil {
-			return s.fail(e.code, e.info)
-		}
-		response = members
-	case tencent.CommandGetRoomStats:
-		response = rm.totals(now)
-	}
-	rep := s.ok(response)
-	switch {
-	case b.Malformed:
-		return rep.truncated()
-	case b.Oversized:
-		return rep.padded()
-	}
-	return rep
-}
-
 // flaky reports whether the room's current request fails under Flaky, and
 // moves its cycle on.
 func (rm *room) flaky() bool {
@@ -257,207 +184,4 @@ func (rm *room) memberCount(now time.Time) int {
 	}
 	phase := 2 * math.Pi * now.Sub(rm.since).Seconds() / memberPeriod.Seconds()
 	return int(math.Round(float64(rm.Members) * (1 + memberSwing*math.Sin(phase))))
-}
-
-// members returns the get_member_list page starting at the cursor next.
-func (rm *room) members(next string, now time.Time) (memberListResponse, *apiError) {
-	offset, e := decodeCursor(next)
-	if e != nil {
-		return memberListResponse{}, e
-	}
-	count := rm.memberCount(now)
-	listed := min(count, MaxListedMembers)
-	end := min(offset+MemberPageSize, listed)
-	resp := memberListResponse{MemberCount: count, MemberList: []memberJSON{}}
-	for i := offset; i < end; i++ {
-		resp.MemberList = append(resp.MemberList, memberJSON{Account: fmt.Sprintf("viewer_%04d", i+1)})
-	}
-	if end < listed {
-		resp.Next = encodeCursor(end)
-	}
-	return resp, nil
-}
-
-// roomList runs get_room_list: the existing, publicly visible rooms by
-// ViewCount, largest first, Count at a time.
-func (s *Server) roomList(a *app, body []byte, now time.Time) reply {
-	var req tencent.RoomListRequest
-	if e := decodeBody(body, &req); e != nil {
-		return s.fail(e.code, e.info)
-	}
-	if req.Count < 1 || req.Count > MaxRoomListCount {
-		return s.fail(tencent.CodeInvalidParam, "invalid parameter: Count must be 1..20")
-	}
-	offset, e := decodeCursor(req.Next)
-	if e != nil {
-		return s.fail(e.code, e.info)
-	}
-	s.mu.Lock()
-	rooms := []roomListEntry{}
-	for _, rm := range a.rooms {
-		if rm.Info.IsPublicVisible {
-			rooms = append(rooms, rm.listEntry(now))
-		}
-	}
-	s.mu.Unlock()
-	slices.SortFunc(rooms, func(x, y roomListEntry) int {
-		return cmp.Or(cmp.Compare(y.ViewCount, x.ViewCount), cmp.Compare(x.RoomID, y.RoomID))
-	})
-	end := min(offset+req.Count, len(rooms))
-	resp := roomListResponse{RoomList: rooms[min(offset, end):end]}
-	if end < len(rooms) {
-		resp.Next = encodeCursor(end)
-	}
-	return s.ok(resp)
-}
-
-// roomInfoResponse is get_room_info's Response.
-type roomInfoResponse struct {
-	RoomInfo roomInfoJSON
-}
-
-// roomInfoJSON is RoomInfo as answered. The fields typed any take the form
-// Behaviour.Variants asks for.
-type roomInfoJSON struct {
-	RoomID            string `json:"RoomId"`
-	RoomName          string
-	RoomType          string
-	OwnerAccount      any `json:"Owner_Account"`
-	CreateTime        int64
-	IsSeatEnabled     any
-	TakeSeatMode      any
-	MaxSeatCount      int
-	MaxMemberCount    int
-	IsMessageDisabled any
-	CoverURL          string
-	Category          any
-	ActivityStatus    int
-	ViewCount         int64
-	IsPublicVisible   bool
-	Notice            string `json:",omitempty"`
-	Extension         any    `json:"ExtensionInfo,omitempty"`
-}
-
-// memberListResponse is get_member_list's Response.
-type memberListResponse struct {
-	Next        string
-	MemberCount int
-	MemberList  []memberJSON
-}
-
-// memberJSON is an entry of MemberList.
-type memberJSON struct {
-	Account string `json:"Member_Account"`
-}
-
-// roomListResponse is get_room_list's Response.
-type roomListResponse struct {
-	Next     string
-	RoomList []roomListEntry
-}
-
-// roomListEntry is an entry of RoomList.
-type roomListEntry struct {
-	RoomID         string `json:"RoomId"`
-	RoomName       string
-	OwnerAccount   any `json:"Owner_Account"`
-	CoverURL       string
-	Category       any
-	CreateTime     int64
-	ActivityStatus int
-	ViewCount      int64
-}
-
-// infoJSON returns the room's get_room_info fields at now.
-func (rm *room) infoJSON(now time.Time) roomInfoJSON {
-	info := rm.Info
-	out := roomInfoJSON{
-		RoomID:            rm.ID,
-		RoomName:          info.RoomName,
-		RoomType:          info.RoomType,
-		OwnerAccount:      rm.ownerJSON(),
-		CreateTime:        info.CreateTime,
-		IsSeatEnabled:     info.IsSeatEnabled,
-		TakeSeatMode:      info.TakeSeatMode,
-		MaxSeatCount:      info.MaxSeatCount,
-		MaxMemberCount:    info.MaxMemberCount,
-		IsMessageDisabled: info.IsMessageDisabled,
-		CoverURL:          info.CoverURL,
-		Category:          rm.categoryJSON(),
-		ActivityStatus:    info.ActivityStatus,
-		ViewCount:         rm.viewCount(now),
-		IsPublicVisible:   info.IsPublicVisible,
-		Notice:            info.Notice,
-	}
-	if rm.Behaviour.Variants {
-		out.IsSeatEnabled = boolAsNumber(info.IsSeatEnabled)
-		out.IsMessageDisabled = strconv.FormatBool(info.IsMessageDisabled)
-		switch info.TakeSeatMode {
-		case "FreeToTake":
-			out.TakeSeatMode = 1
-		case "ApplyToTake":
-			out.TakeSeatMode = 2
-		}
-		out.Extension = map[string]any{"Source": "livesim", "Flags": []int{7}}
-	}
-	return out
-}
-
-// listEntry returns the room's get_room_list entry at now.
-func (rm *room) listEntry(now time.Time) roomListEntry {
-	return roomListEntry{
-		RoomID:         rm.ID,
-		RoomName:       rm.Info.RoomName,
-		OwnerAccount:   rm.ownerJSON(),
-		CoverURL:       rm.Info.CoverURL,
-		Category:       rm.categoryJSON(),
-		CreateTime:     rm.Info.CreateTime,
-		ActivityStatus: rm.Info.ActivityStatus,
-		ViewCount:      rm.viewCount(now),
-	}
-}
-
-// ownerJSON returns Owner_Account as answered: under Variants, an account
-// made of digits becomes a JSON number written with every digit.
-func (rm *room) ownerJSON() any {
-	owner := rm.Info.OwnerAccount
-	if rm.Behaviour.Variants && isJSONInteger(owner) {
-		return json.Number(owner)
-	}
-	return owner
-}
-
-// categoryJSON returns Category as answered: numbers, or strings under
-// Variants.
-func (rm *room) categoryJSON() any {
-	if !rm.Behaviour.Variants {
-		return rm.Info.Category
-	}
-	out := make([]string, len(rm.Info.Category))
-	for i, c := range rm.Info.Category {
-		out[i] = strconv.Itoa(c)
-	}
-	return out
-}
-
-// isJSONInteger reports whether s is a non-negative integer as JSON writes
-// one: digits, without a leading zero.
-func isJSONInteger(s string) bool {
-	if s == "" || (s[0] == '0' && len(s) > 1) {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// boolAsNumber returns 1 for true and 0 for false.
-func boolAsNumber(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
