@@ -159,16 +159,16 @@ func (c *Client) GetRoomList(ctx context.Context, next string, count int) (RoomL
 // call sends one request and decodes its answer, naming the command in
 // the *Error of any failure.
 func call[T any](ctx context.Context, c *Client, command string, reqBody any, decode func([]byte) (T, *Error)) (T, error) {
-	var zero T
+	var v T
 	body, e := c.send(ctx, command, reqBody)
 	if e == nil {
-		var v T
-		if v, e = decode(body); e == nil {
-			return v, nil
-		}
+		v, e = decode(body)
 	}
-	e.Command = command
-	return zero, e
+	if e != nil {
+		e.Command = command
+		return v, e
+	}
+	return v, nil // not e: a nil *Error in an error interface is not nil
 }
 
 // send signs and posts one request and returns the body of a 200 answer.

@@ -188,9 +188,9 @@ func isNumber(b []byte) bool {
 
 // excerpt quotes the start of a JSON value for an error message.
 func excerpt(b []byte) string {
-	const max = 40
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "…"
+	const limit = 40
+	if len(b) > limit {
+		return strconv.Quote(string(b[:limit])) + "…"
 	}
 	return strconv.Quote(string(b))
 }
