@@ -193,3 +193,34 @@ func wantMap[K comparable](t *testing.T, name string, got, want map[K]int) {
 		t.Errorf("%s = %v, want %v", name, got, want)
 	}
 }
+
+func TestRateLimitUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	f.srv.PutRoom(testSDKAppID, simpleRoom("r1", 10))
+	f.srv.SetLimit(testSDKAppID, tencent.CommandGetRoomInfo, 60)
+	type result struct {
+		a   answer
+		err error
+	}
+	results := make(chan result)
+	query := f.query()
+	for range 100 {
+		go func() {
+			a, err := f.do(t.Context(), "POST", tencent.ServicePath+tencent.CommandGetRoomInfo, query, `{"RoomId":"r1"}`)
+			results <- result{a, err}
+		}()
+	}
+	counts := map[int]int{}
+	for range 100 {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		counts[r.a.ErrorCode]++
+	}
+	wantMap(t, "codes", counts, map[int]int{0: 60, 60011: 40})
+	got := f.srv.Stats(testSDKAppID)
+	if got.MaxPerSecond[tencent.CommandGetRoomInfo] != 100 || got.RateLimited[tencent.CommandGetRoomInfo] != 40 {
+		t.Errorf("stats %+v", got)
+	}
+}
