@@ -202,7 +202,7 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 		a   answer
 		err error
 	}
-	results := make(chan result)
+	results := make(chan result, 100)
 	query := f.query()
 	for range 100 {
 		go func() {
