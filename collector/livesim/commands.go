@@ -25,7 +25,7 @@ const (
 func (s *Server) roomCommand(a *app, command string, body []byte, now time.Time) reply {
 	var req tencent.RoomRequest
 	if e := decodeBody(body, &req); e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	if req.RoomID == "" {
 		return s.fail(tencent.CodeInvalidParam, "invalid parameter: RoomId is required")
@@ -60,7 +60,7 @@ func (s *Server) roomReply(rm *room, command, next string, now time.Time) reply 
 	case tencent.CommandGetMemberList:
 		members, e := rm.members(next, now)
 		if e != nil {
-			return s.fail(e.code, e.info)
+			return s.refuse(e)
 		}
 		response = members
 	case tencent.CommandGetRoomStats:
@@ -100,14 +100,14 @@ func (rm *room) members(next string, now time.Time) (memberListResponse, *apiErr
 func (s *Server) roomList(a *app, body []byte, now time.Time) reply {
 	var req tencent.RoomListRequest
 	if e := decodeBody(body, &req); e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	if req.Count < 1 || req.Count > MaxRoomListCount {
 		return s.fail(tencent.CodeInvalidParam, "invalid parameter: Count must be 1..20")
 	}
 	offset, e := decodeCursor(req.Next)
 	if e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	s.mu.Lock()
 	rooms := []roomListEntry{}

@@ -32,8 +32,8 @@ type reply struct {
 	delay       time.Duration // real time to wait before answering, besides Options.Latency
 }
 
-// envelope is the JSON body of every regular answer.
-type envelope struct {
+// envelopeJSON is the JSON body of every regular answer.
+type envelopeJSON struct {
 	tencent.Envelope
 	Response any `json:"Response,omitempty"`
 }
@@ -48,12 +48,18 @@ func (s *Server) fail(code int, info string) reply {
 	return s.envelope(code, info, nil)
 }
 
+// refuse returns the answer of a failed check.
+func (s *Server) refuse(e *apiError) reply {
+	return s.fail(e.code, e.info)
+}
+
+// envelope returns an answer with a JSON envelope and a new RequestId.
 func (s *Server) envelope(code int, info string, response any) reply {
 	status := "OK"
 	if code != tencent.CodeOK {
 		status = "FAIL"
 	}
-	body, err := json.Marshal(envelope{
+	body, err := json.Marshal(envelopeJSON{
 		Envelope: tencent.Envelope{
 			ActionStatus: status,
 			ErrorCode:    code,

@@ -218,7 +218,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	adm, e := s.admit(id, idErr, r.Method, command)
 	var rep reply
 	if e != nil {
-		rep = s.fail(e.code, e.info)
+		rep = s.refuse(e)
 	} else {
 		rep = s.answer(r, query, adm, command)
 	}
@@ -294,14 +294,14 @@ func (s *Server) admit(id uint64, idErr *apiError, method, command string) (admi
 // command.
 func (s *Server) answer(r *http.Request, query url.Values, adm admission, command string) reply {
 	if e := checkQuery(query); e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	if e := checkUserSig(adm.creds, query, adm.now); e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	body, e := readBody(r.Body)
 	if e != nil {
-		return s.fail(e.code, e.info)
+		return s.refuse(e)
 	}
 	if command == tencent.CommandGetRoomList {
 		return s.roomList(adm.app, body, adm.now)
