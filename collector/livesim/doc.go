@@ -48,7 +48,7 @@
 // half-open window (t-1s, t] of the simulator's clock); otherwise it
 // answers 60011 and is counted in Stats.RateLimited. Rejected requests do
 // not occupy the window: a client over the limit still gets the limit's
-// worth of answers each second. Tencent does not document which it does.
+// worth of answers each second. (Whether Tencent's do is not documented.)
 // The limit applies after the app, method and path checks and before the
 // credentials are checked, so unauthenticated requests spend it too.
 //
