@@ -1,0 +1,238 @@
+package check
+
+import (
+	"encoding/json"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// DashboardPath is the generated Grafana dashboard, relative to the
+// repository root; Grafana provisioning loads it from there.
+const DashboardPath = "grafana/dashboards/tencent-live.json"
+
+// Selectors shared by the dashboard's queries.
+const (
+	selApp  = `sdkappid=~"$sdkappid"`
+	selRoom = `sdkappid=~"$sdkappid", room_id=~"$room_id"`
+	selJob  = `job=~"$job"`
+)
+
+var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
+
+func query(expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Datasource(promDS).Expr(expr).LegendFormat(legend).Range()
+}
+
+func instantTable(expr string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Datasource(promDS).Expr(expr).Instant().Format(prometheus.PromQueryFormatTable)
+}
+
+func thresholds(steps ...dashboard.Threshold) *dashboard.ThresholdsConfigBuilder {
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(steps)
+}
+
+func step(v *float64, color string) dashboard.Threshold {
+	return dashboard.Threshold{Value: v, Color: color}
+}
+
+func valueText(pairs ...string) []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
+	for i := 0; i+2 < len(pairs)+1; i += 3 {
+		opts[pairs[i]] = dashboard.ValueMappingResult{Text: cog.ToPtr(pairs[i+1]), Color: cog.ToPtr(pairs[i+2]), Index: cog.ToPtr(int32(i / 3))}
+	}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
+}
+
+// hideColumns is a table transformation that drops columns nobody reads.
+func hideColumns(names ...string) dashboard.DataTransformerConfig {
+	ex := map[string]any{}
+	for _, n := range names {
+		ex[n] = true
+	}
+	return dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"excludeByName": ex}}
+}
+
+func statPanel(title, desc string) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().Title(title).Description(desc).Datasource(promDS).Height(4).Span(4).
+		GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeValue).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false))
+}
+
+func tsPanel(title, desc, unit string, w uint32) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().Title(title).Description(desc).Datasource(promDS).Unit(unit).Height(8).Span(w).
+		FillOpacity(10).ShowPoints(common.VisibilityModeNever).
+		Legend(common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeTable).Placement(common.LegendPlacementRight).ShowLegend(true).Calcs([]string{"lastNotNull", "max"})).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending))
+}
+
+func tablePanel(title, desc string, w uint32) *table.PanelBuilder {
+	return table.NewPanelBuilder().Title(title).Description(desc).Datasource(promDS).Height(8).Span(w).
+		Filterable(true).Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
+		Transformations([]dashboard.DataTransformerConfig{hideColumns("Time", "__name__", "job", "instance", "Value")})
+}
+
+func labelVariable(name, label, q string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(name).Label(label).Datasource(promDS).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).Definition(q).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).IncludeAll(true).AllValue(".*").
+		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("All")}, Value: dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}}})
+}
+
+// Dashboard builds the "Tencent Live rooms" Grafana dashboard. It answers an
+// operator's questions top to bottom: is anything missing or down, what do
+// the rooms do, are the exporter's refreshes healthy, how is the API budget
+// spent, and is the exporter itself well.
+func Dashboard() (dashboard.Dashboard, error) {
+	one := cog.ToPtr(1.0)
+	b := dashboard.NewDashboardBuilder("Tencent Live rooms").
+		Uid("tencent-live-rooms").
+		Description("Tencent Cloud Live rooms as seen by tencent_live_exporter. Room values come from the exporter's last refresh, not from the scrape.").
+		Tags([]string{"tencent-live", "prometheus"}).
+		Refresh("30s").
+		Time("now-3h", "now").
+		Timezone(common.TimeZoneBrowser).
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus")).
+		WithVariable(labelVariable("job", "Job", "label_values(tencent_live_exporter_build_info, job)")).
+		WithVariable(labelVariable("sdkappid", "SDKAppID", "label_values(tencent_live_rooms, sdkappid)")).
+		WithVariable(labelVariable("room_id", "Room", `label_values(tencent_live_room_refresh_success{sdkappid=~"$sdkappid"}, room_id)`)).
+		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Configuration reloads").Datasource(promDS).Enable(true).IconColor("blue").
+			Expr("changes(tencent_live_config_last_reload_success_timestamp_seconds{" + selJob + "}[2m]) > 0").
+			TitleFormat("Configuration reloaded").Step("1m")).
+
+		// Overview: the alerts' questions at a glance.
+		WithRow(dashboard.NewRowBuilder("Overview")).
+		WithPanel(statPanel("Missing rooms", "Configured rooms for which Tencent answered 100004 (never created or dissolved). API outages never count here.").
+			WithTarget(query("count(tencent_live_room_exists{"+selRoom+"} == 0) or vector(0)", "missing")).
+			Thresholds(thresholds(step(nil, "green"), step(one, "red")))).
+		WithPanel(statPanel("Rooms watched", "Rooms the exporter keeps fresh, over all selected apps.").
+			WithTarget(query("sum(tencent_live_rooms{"+selApp+"})", "rooms"))).
+		WithPanel(statPanel("Refreshed OK", "Share of rooms whose last refresh got a definitive answer.").
+			Unit("percentunit").Min(0).Max(1).
+			WithTarget(query("avg(tencent_live_room_refresh_success{"+selRoom+"})", "ok")).
+			Thresholds(thresholds(step(nil, "red"), step(cog.ToPtr(0.9), "orange"), step(cog.ToPtr(0.99), "green")))).
+		WithPanel(statPanel("API", "0 while an app's requests fail for an app-wide cause (auth, package, IP allow-list, network); see the TencentLiveApiDown alert for the code.").
+			Mappings(valueText("0", "down", "red", "1", "up", "green")).
+			WithTarget(query("tencent_live_api_up{"+selApp+"}", "{{sdkappid}}"))).
+		WithPanel(statPanel("UserSig expires in", "Time left on the UserSig in use, per app. Generated UserSigs renew at 80 % of usersig_ttl.").
+			Unit("s").
+			WithTarget(query("tencent_live_usersig_expiry_timestamp_seconds{"+selApp+"} - time()", "{{sdkappid}}")).
+			Thresholds(thresholds(step(nil, "red"), step(cog.ToPtr(3600.0), "orange"), step(cog.ToPtr(4*3600.0), "green")))).
+		WithPanel(statPanel("Config reload", "Whether the exporter's last configuration reload succeeded.").
+			Mappings(valueText("0", "failed", "red", "1", "ok", "green")).
+			WithTarget(query("tencent_live_config_last_reload_successful{"+selJob+"}", "{{instance}}"))).
+
+		// Rooms: what the rooms look like.
+		WithRow(dashboard.NewRowBuilder("Rooms")).
+		WithPanel(tablePanel("Missing rooms", "Rooms that do not exist (exists = 0), with their labels: the room's owner is in the team label if you set one.", 12).
+			WithTarget(instantTable("tencent_live_room_exists{" + selRoom + "} == 0"))).
+		WithPanel(tablePanel("Room info", "Name, type, owner and seat mode of each room, from get_room_info.", 12).
+			WithTarget(instantTable("tencent_live_room_info{" + selRoom + "}"))).
+		WithPanel(tsPanel("Views per minute", "Room entries per minute (ViewCount). The exporter refreshes every refresh_interval, so the line moves in steps.", "short", 12).
+			WithTarget(query("60 * sum by (sdkappid, room_id) (rate(tencent_live_room_views_total{"+selRoom+"}[$__rate_interval]))", "{{room_id}}"))).
+		WithPanel(tsPanel("Room capacity", "MaxMemberCount and MaxSeatCount per room.", "short", 12).
+			WithTarget(query("tencent_live_room_max_members{"+selRoom+"}", "{{room_id}} members")).
+			WithTarget(query("tencent_live_room_max_seats{"+selRoom+"}", "{{room_id}} seats"))).
+		WithPanel(statetimeline.NewPanelBuilder().Title("Activity status").Description("ActivityStatus per room (an integer your application defines).").
+			Datasource(promDS).Height(8).Span(12).ShowValue(common.VisibilityModeAuto).MergeValues(true).
+			WithTarget(query("tencent_live_room_activity_status{"+selRoom+"}", "{{room_id}}"))).
+		WithPanel(tablePanel("Room settings", "Seat, message and visibility switches of each room (1 = on).", 12).
+			WithTarget(instantTable("tencent_live_room_seat_enabled{" + selRoom + "}").RefId("seats")).
+			WithTarget(instantTable("tencent_live_room_message_disabled{" + selRoom + "}").RefId("messages_disabled")).
+			WithTarget(instantTable("tencent_live_room_public_visible{" + selRoom + "}").RefId("public"))).
+
+		// Refresh health: is the data fresh.
+		WithRow(dashboard.NewRowBuilder("Refresh health")).
+		WithPanel(tsPanel("Rooms refreshed OK", "Share of each app's rooms whose last refresh got a definitive answer.", "percentunit", 8).
+			Min(0).Max(1).
+			WithTarget(query("avg by (sdkappid) (tencent_live_room_refresh_success{"+selRoom+"})", "{{sdkappid}}"))).
+		WithPanel(tsPanel("Data age, oldest rooms", "Time since each room's last definitive answer; it should stay near refresh_interval. The TencentLiveRoomStale alert fires above 10 minutes.", "s", 8).
+			Min(0).
+			WithTarget(query("topk(10, time() - tencent_live_room_last_refresh_timestamp_seconds{"+selRoom+"})", "{{room_id}}"))).
+		WithPanel(tsPanel("Refresh cycle duration", "Duration of the last full pass over each app's rooms: about rooms / qps.", "s", 8).
+			Min(0).
+			WithTarget(query("tencent_live_refresh_cycle_duration_seconds{"+selApp+"}", "{{sdkappid}}"))).
+		WithPanel(tablePanel("Rooms failing to refresh", "Rooms whose last refresh got no definitive answer; their values are kept until stale_after.", 12).
+			WithTarget(instantTable("tencent_live_room_refresh_success{" + selRoom + "} == 0"))).
+		WithPanel(tsPanel("Rooms watched by source", "Configured, file and discovered rooms per app.", "short", 12).
+			WithTarget(query("sum by (sdkappid, source) (tencent_live_rooms{"+selApp+"})", "{{sdkappid}} {{source}}"))).
+
+		// Tencent API: how the budget is spent.
+		WithRow(dashboard.NewRowBuilder("Tencent API")).
+		WithPanel(tsPanel("Requests by code", "API requests per second by command and answer code (0 = OK; see the README for codes).", "reqps", 12).
+			WithTarget(query("sum by (sdkappid, api, code) (rate(tencent_live_api_requests_total{"+selApp+"}[$__rate_interval]))", "{{api}} {{code}}"))).
+		WithPanel(tsPanel("Request rate and rate in force", "Requests sent per second against the rate the exporter allows itself now (lowered after rate-limit answers) and the highest rate in force over the range, normally the configured qps.", "reqps", 12).
+			Min(0).
+			WithTarget(query("sum by (sdkappid, api) (rate(tencent_live_api_requests_total{"+selApp+"}[$__rate_interval]))", "{{sdkappid}} {{api}} sent")).
+			WithTarget(query("tencent_live_api_rate_limit_qps{"+selApp+"}", "{{sdkappid}} {{api}} in force")).
+			WithTarget(query("max_over_time(tencent_live_api_rate_limit_qps{"+selApp+"}[$__range])", "{{sdkappid}} {{api}} budget"))).
+		WithPanel(tsPanel("Failed requests", "Share of requests not answered with code 0.", "percentunit", 8).
+			Min(0).
+			WithTarget(query("sum by (sdkappid, api) (rate(tencent_live_api_requests_total{"+selApp+`, code!="0"}[$__rate_interval])) / sum by (sdkappid, api) (rate(tencent_live_api_requests_total{`+selApp+"}[$__rate_interval]))", "{{sdkappid}} {{api}}"))).
+		WithPanel(tsPanel("Rate-limit answers", "Answers 60007, 60011, 60018, 60019: the per-app limit is shared with everything else that uses the SDKAppID.", "reqps", 8).
+			Min(0).
+			WithTarget(query("sum by (sdkappid, api, code) (rate(tencent_live_api_requests_total{"+selApp+`, code=~"60007|60011|60018|60019"}[$__rate_interval]))`, "{{api}} {{code}}"))).
+		WithPanel(tsPanel("Request latency", "Median and 99th percentile of API request durations.", "s", 8).
+			Min(0).
+			WithTarget(query("histogram_quantile(0.5, sum by (sdkappid, api, le) (rate(tencent_live_api_request_duration_seconds_bucket{"+selApp+"}[$__rate_interval])))", "{{api}} p50")).
+			WithTarget(query("histogram_quantile(0.99, sum by (sdkappid, api, le) (rate(tencent_live_api_request_duration_seconds_bucket{"+selApp+"}[$__rate_interval])))", "{{api}} p99"))).
+
+		// Exporter: the process itself.
+		WithRow(dashboard.NewRowBuilder("Exporter")).
+		WithPanel(tablePanel("Build", "Version of each running exporter.", 8).
+			WithTarget(instantTable("tencent_live_exporter_build_info{" + selJob + "}"))).
+		WithPanel(tsPanel("Memory", "Resident memory of the exporter processes.", "bytes", 8).
+			Min(0).
+			WithTarget(query("process_resident_memory_bytes{"+selJob+"}", "{{instance}}"))).
+		WithPanel(tsPanel("CPU", "CPU used by the exporter processes.", "percentunit", 8).
+			Min(0).
+			WithTarget(query("rate(process_cpu_seconds_total{"+selJob+"}[$__rate_interval])", "{{instance}}")))
+	d, err := b.Build()
+	if err != nil {
+		return d, err
+	}
+	numberPanels(&d)
+	return d, nil
+}
+
+// numberPanels gives every panel and row a unique id and every query a refId
+// (A, B, ...) where none was set, as Grafana would on first save.
+func numberPanels(d *dashboard.Dashboard) {
+	id := uint32(0)
+	for _, p := range d.Panels {
+		id++
+		switch {
+		case p.RowPanel != nil:
+			p.RowPanel.Id = id
+		case p.Panel != nil:
+			p.Panel.Id = cog.ToPtr(id)
+			for i, t := range p.Panel.Targets {
+				if q, ok := t.(prometheus.Dataquery); ok && q.RefId == nil {
+					q.RefId = cog.ToPtr(string(rune('A' + i)))
+					p.Panel.Targets[i] = q
+				}
+			}
+		}
+	}
+}
+
+// DashboardJSON renders Dashboard as the committed file's contents.
+func DashboardJSON() ([]byte, error) {
+	d, err := Dashboard()
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
