@@ -128,7 +128,11 @@ func (a *app) run(ctx context.Context) {
 		if !ok {
 			return
 		}
-		if !a.acquire(ctx) || !sleepUntil(ctx, a.budget.Reserve()) {
+		if !a.acquire(ctx) {
+			return
+		}
+		booking := a.budget.Reserve()
+		if !sleepUntil(ctx, booking.At) {
 			return
 		}
 		a.mu.Lock()
@@ -143,7 +147,7 @@ func (a *app) run(ctx context.Context) {
 		api := a.settings.api
 		a.mu.Unlock()
 		a.inflight.Add(1)
-		go a.attempt(ctx, api, r)
+		go a.attempt(ctx, api, r, booking)
 	}
 }
 
@@ -233,10 +237,11 @@ func (a *app) concurrencyLimit() int {
 }
 
 // attempt sends one request for r and records its outcome.
-func (a *app) attempt(ctx context.Context, api roomInfoAPI, r *room) {
+func (a *app) attempt(ctx context.Context, api roomInfoAPI, r *room, booking Booking) {
 	defer a.inflight.Done()
 	defer a.release()
 	start := time.Now()
+	a.budget.Sent(booking, start)
 	info, err := api.GetRoomInfo(ctx, r.id)
 	elapsed := time.Now().Sub(start)
 	if ctx.Err() != nil {

@@ -1,18 +1,26 @@
 package collector
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
 
-// Budget tuning. Requests are paced evenly rather than sent in bursts: the
-// spacing between two grants is windowStretch/rate seconds, so any 1-second
-// window holds at most rate/windowStretch grants. The 2.5 % left unused
-// absorbs the jitter between granting a request and Tencent receiving it, so
-// that no window measured at the server holds more than the configured qps,
-// while the fetcher still sustains about 97.5 % of it.
+// Budget tuning. Requests are paced evenly rather than sent in bursts, and
+// no window of one second plus a margin holds more than rate requests. The
+// margin absorbs the jitter between sending a request and Tencent receiving
+// it, so that no 1-second window measured at the server holds more than the
+// rate. It is baseMargin (2.5 %: the fetcher sustains about 97.5 % of the
+// rate) plus twice the recent dispatch delay, the lateness of requests
+// behind their booked time, which grows when the machine is busy.
+// A caller that fell behind the schedule by up to maxCatchUp may catch up,
+// at most twice as fast, within the window guard; further behind, it starts
+// a new schedule.
 const (
-	windowStretch = 1.025
+	baseMargin = 25 * time.Millisecond
+	maxMargin  = 250 * time.Millisecond
+	maxCatchUp = 250 * time.Millisecond
+	delayDecay = 0.98 // per request, of the remembered dispatch delay
 	// throttleFactor is what a rate-limit answer multiplies the rate by.
 	throttleFactor = 0.5
 	// throttleHold is how long after a cut further rate-limit answers are
@@ -33,11 +41,22 @@ const (
 // qps gradually. It is safe for concurrent use.
 type Budget struct {
 	mu       sync.Mutex
-	max      float64   // configured qps
-	cutRate  float64   // rate right after the last cut; 0 when never cut
-	cutAt    time.Time // time of the last cut
-	nextSlot time.Time // earliest time of the next grant
+	max      float64       // configured qps
+	cutRate  float64       // rate right after the last cut; 0 when never cut
+	cutAt    time.Time     // time of the last cut
+	nextSlot time.Time     // the next grant's time on the even schedule
+	booked   uint64        // bookings made so far
+	recent   []time.Time   // send times of the latest bookings, in booking order
+	delay    time.Duration // recent dispatch delay: a decaying maximum
 	now      func() time.Time
+}
+
+// Booking is a request booked on a Budget: it may be sent at At, and the
+// caller reports the actual send time with Sent.
+type Booking struct {
+	// At is when the request may be sent.
+	At  time.Time
+	seq uint64
 }
 
 // NewBudget returns a budget of qps requests per second.
@@ -61,17 +80,69 @@ func (b *Budget) SetQPS(qps int) {
 // Reserve books the next request and returns when it may be sent. The
 // caller waits until then; a booking it does not use is simply lost, which
 // never lets a window exceed the rate.
-func (b *Budget) Reserve() time.Time {
+func (b *Budget) Reserve() Booking {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	slot := b.nextSlot
-	if slot.Before(now) {
-		slot = now
+	rate := b.rateAt(now)
+	window := time.Second + b.margin()
+	spacing := time.Duration(float64(window) / rate)
+	if b.nextSlot.Before(now.Add(-maxCatchUp)) {
+		b.nextSlot = now // idle, or too far behind to catch up
 	}
-	spacing := time.Duration(windowStretch / b.rateAt(now) * float64(time.Second))
-	b.nextSlot = slot.Add(spacing)
-	return slot
+	slot := b.nextSlot
+	if n := len(b.recent); n > 0 {
+		slot = latest(slot, b.recent[n-1].Add(spacing/2))
+	}
+	slot = latest(latest(slot, b.guard(int(rate), window)), now)
+	b.nextSlot = b.nextSlot.Add(spacing)
+
+	keep := int(b.max) + 1
+	if len(b.recent) >= keep {
+		n := copy(b.recent, b.recent[len(b.recent)-keep+1:])
+		b.recent = b.recent[:n]
+	}
+	b.recent = append(b.recent, slot)
+	b.booked++
+	return Booking{At: slot, seq: b.booked}
+}
+
+// Sent records when a booked request actually left, which can be later than
+// its booking on a busy machine. Later bookings keep their distance from the
+// actual time, so a delayed request cannot crowd a window.
+func (b *Budget) Sent(bk Booking, at time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.delay = max(at.Sub(bk.At), time.Duration(delayDecay*float64(b.delay)))
+	i := len(b.recent) - 1 - int(b.booked-bk.seq)
+	if i >= 0 && at.After(b.recent[i]) {
+		b.recent[i] = at
+	}
+}
+
+// margin is how much longer than a second the guarded window is; b.mu is
+// held.
+func (b *Budget) margin() time.Duration {
+	return min(maxMargin, baseMargin+2*b.delay)
+}
+
+// guard returns the earliest time a new request may go so that no window of
+// the given length holds more than limit requests; b.mu is held.
+func (b *Budget) guard(limit int, window time.Duration) time.Time {
+	if limit < 1 || len(b.recent) < limit {
+		return time.Time{}
+	}
+	times := slices.Clone(b.recent)
+	slices.SortFunc(times, func(x, y time.Time) int { return y.Compare(x) })
+	return times[limit-1].Add(window + time.Nanosecond)
+}
+
+// latest returns the later of two times.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Throttle reacts to a rate-limit answer by halving the rate in force,

@@ -30,7 +30,7 @@ func reserveFor(b *Budget, clock *fakeClock, span time.Duration) []time.Time {
 	var grants []time.Time
 	end := clock.t.Add(span)
 	for clock.t.Before(end) {
-		slot := b.Reserve()
+		slot := b.Reserve().At
 		if slot.After(clock.t) {
 			clock.t = slot
 		}
@@ -126,5 +126,28 @@ func TestBudgetSetQPSLowersACutAboveIt(t *testing.T) {
 	clock.advance(time.Hour)
 	if got := b.Rate(); got != 150 {
 		t.Fatalf("rate = %v, want 150", got)
+	}
+}
+
+func TestBudgetCatchesUpOnALateCallerWithinTheGuard(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1700000000, 0)}
+	b := NewBudget(100, clock.now)
+	var grants []time.Time
+	end := clock.t.Add(20 * time.Second)
+	for i := 0; clock.t.Before(end); i++ {
+		slot := b.Reserve().At
+		if slot.After(clock.t) {
+			clock.t = slot
+		}
+		grants = append(grants, slot)
+		if i%10 == 9 {
+			clock.advance(30 * time.Millisecond) // the caller was descheduled
+		}
+	}
+	if got := maxInWindow(grants, time.Second+baseMargin); got > 100 {
+		t.Errorf("%d grants within %s", got, time.Second+baseMargin)
+	}
+	if rate := float64(len(grants)) / 20; rate < 95 {
+		t.Errorf("a late caller sustained only %.1f requests/s", rate)
 	}
 }

@@ -71,8 +71,12 @@ func (v *appView) count(source string) int {
 }
 
 // NewFetcher returns a fetcher whose app loops run until ctx ends; httpClient
-// may be nil for the Tencent client's own keep-alive client.
+// may be nil for tencent.NewHTTPClient. One client serves every app across
+// reloads, so keep-alive connections survive them.
 func NewFetcher(ctx context.Context, logger log.Logger, httpClient *http.Client) *Fetcher {
+	if httpClient == nil {
+		httpClient = tencent.NewHTTPClient()
+	}
 	return &Fetcher{
 		ctx:     ctx,
 		logger:  logger,

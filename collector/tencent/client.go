@@ -93,7 +93,7 @@ func New(opts Options) (*Client, error) {
 		userSig: opts.UserSig,
 	}
 	if c.http == nil {
-		c.http = newHTTPClient()
+		c.http = NewHTTPClient()
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -101,12 +101,12 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// newHTTPClient returns the client used when Options.HTTPClient is nil. Its
-// transport has the settings of http.DefaultTransport, more idle
-// connections per host, and is the Client's own so that CloseIdleConnections
-// concerns it alone. Redirects are not followed: the API never redirects,
+// NewHTTPClient returns the HTTP client used when Options.HTTPClient is nil;
+// callers that replace Clients (on reloads) share one to keep connections.
+// Its transport has the settings of http.DefaultTransport and more idle
+// connections per host. Redirects are not followed: the API never redirects,
 // and following one would send the request elsewhere.
-func newHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Transport: &http.Transport{
@@ -124,10 +124,6 @@ func newHTTPClient() *http.Client {
 		},
 	}
 }
-
-// CloseIdleConnections closes the client's idle keep-alive connections, for
-// a Client that is being replaced (after a configuration reload).
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // GetRoomInfo calls get_room_info for roomID. A room that does not exist
 // gives an *Error of ClassRoomMissing.

@@ -71,7 +71,6 @@ func newTestClient(tb testing.TB, baseURL, sig string, opts ...func(*Options)) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(c.CloseIdleConnections)
 	return c
 }
 

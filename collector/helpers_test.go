@@ -1,0 +1,215 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
+	"github.com/tencent-live-exporter/tencent_live_exporter/config"
+)
+
+// The app every fetcher test watches on its simulator.
+const (
+	testAppID      = 1400000009
+	testIdentifier = "administrator"
+	testSecretKey  = "fetcher-test-secret-key"
+)
+
+// pollDeadline is how long a test waits for the fetcher to reach a state:
+// generous, for a loaded 2-core machine under the race detector.
+const pollDeadline = 30 * time.Second
+
+// startSim starts a simulator holding the test app.
+func startSim(t testing.TB, opts livesim.Options) *livesim.Server {
+	t.Helper()
+	sim, err := livesim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.AddApp(livesim.App{SDKAppID: testAppID, Identifier: testIdentifier, SecretKey: testSecretKey})
+	return sim
+}
+
+// appConfig returns a configuration of the test app against endpoint, with
+// global settings and app settings as YAML lines, watching rooms.
+func appConfig(endpoint, global, app string, rooms ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "global:\n%s\napps:\n- sdkappid: %d\n  endpoint: %s\n  identifier: %s\n", indent(global, "  "), testAppID, endpoint, testIdentifier)
+	if !strings.Contains(app, "secret_key") && !strings.Contains(app, "usersig_file") {
+		fmt.Fprintf(&b, "  secret_key: %q\n", testSecretKey)
+	}
+	b.WriteString(indent(app, "  "))
+	b.WriteString("\n  rooms:\n")
+	for _, r := range rooms {
+		fmt.Fprintf(&b, "  - %s\n", r)
+	}
+	return b.String()
+}
+
+// indent prefixes every non-empty line of s.
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + strings.TrimSpace(l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// roomIDs returns n room IDs with prefix.
+func roomIDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-%04d", prefix, i)
+	}
+	return ids
+}
+
+// testFetcher is a running fetcher with a registry exposing it and a log
+// buffer.
+type testFetcher struct {
+	*Fetcher
+	registry *prometheus.Registry
+	logs     *syncBuffer
+}
+
+// startFetcher applies the configuration text and runs the fetcher until
+// the test ends.
+func startFetcher(t testing.TB, yamlText string) *testFetcher {
+	t.Helper()
+	cfg := parseConfig(t, yamlText)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	f := NewFetcher(ctx, log.NewLogfmtLogger(logs), nil)
+	t.Cleanup(func() {
+		cancel()
+		f.Wait()
+	})
+	if err := f.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(NewCollector(f))
+	return &testFetcher{Fetcher: f, registry: registry, logs: logs}
+}
+
+// parseConfig parses a test configuration or fails the test.
+func parseConfig(t testing.TB, yamlText string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yamlText), t.TempDir())
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, yamlText)
+	}
+	return cfg
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(pollDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// series returns the value of every series of the named metric, keyed by
+// its room_id label (or, without one, by its labels in text form).
+func (tf *testFetcher) series(t testing.TB, name string) map[string]float64 {
+	t.Helper()
+	families, err := tf.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			out[seriesKey(m)] = metricValue(m)
+		}
+	}
+	return out
+}
+
+// labels returns the labels of the named metric's series for room.
+func (tf *testFetcher) labels(t testing.TB, name, room string) map[string]string {
+	t.Helper()
+	families, err := tf.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if seriesKey(m) != room {
+				continue
+			}
+			out := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				out[lp.GetName()] = lp.GetValue()
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// seriesKey is the room_id of m, or its labels in text form.
+func seriesKey(m *dto.Metric) string {
+	var parts []string
+	for _, lp := range m.GetLabel() {
+		if lp.GetName() == labelRoomID {
+			return lp.GetValue()
+		}
+		parts = append(parts, lp.GetName()+"="+lp.GetValue())
+	}
+	return strings.Join(parts, ",")
+}
+
+// metricValue is the value of a gauge, counter or untyped metric.
+func metricValue(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	}
+	return m.GetUntyped().GetValue()
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
