@@ -81,15 +81,38 @@ func syntaxError(err error) *Error {
 	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
+// maxNodes bounds the nodes one document may make the decoder visit, far
+// above any real configuration (a room file of 100,000 rooms with labels is
+// well below it), so that aliases of aliases cannot make a small file expand
+// into billions of nodes.
+const maxNodes = 1 << 22
+
 // decoder turns YAML nodes into configuration values, collecting every
 // problem with its line and path.
 type decoder struct {
-	dir  string // directory that relative file names resolve against
-	errs Errors
+	dir     string // directory that relative file names resolve against
+	errs    Errors
+	visited int // nodes visited, see maxNodes
+}
+
+// maxErrors bounds the problems recorded for one document; the decoder stops
+// there, as nobody reads further.
+const maxErrors = 1000
+
+// visit counts one node and reports whether the decoder may go on.
+func (d *decoder) visit(n *yaml.Node) bool {
+	d.visited++
+	if d.visited == maxNodes {
+		d.errorf(n, "", "document too large: more than %d values (aliases expanding too far?)", maxNodes)
+	}
+	return d.visited < maxNodes && len(d.errs) < maxErrors
 }
 
 // errorf records a problem at node n (its line) and path.
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	if len(d.errs) >= maxErrors {
+		return
+	}
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -162,6 +185,9 @@ func (d *decoder) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node, name
 	first := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if !d.visit(k) {
+			return true
+		}
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(k, path, "keys must be strings, got %s", describe(k))
 			continue
@@ -375,6 +401,9 @@ func (d *decoder) apps(n *yaml.Node, path string) []*App {
 	var apps []*App
 	first := map[uint64]string{}
 	for i, item := range n.Content {
+		if !d.visit(item) {
+			break
+		}
 		p := index(path, i)
 		a, idNode := d.app(resolve(item), p)
 		if a == nil {
@@ -625,6 +654,9 @@ func (d *decoder) roomList(n *yaml.Node, path string, a *App, source string) []r
 	var rooms []roomAt
 	for i, item := range n.Content {
 		item = resolve(item)
+		if !d.visit(item) {
+			break
+		}
 		p := index(path, i)
 		r := roomAt{Room: Room{Source: source}, node: item, path: p}
 		switch item.Kind {
@@ -670,6 +702,9 @@ func (d *decoder) roomFiles(n *yaml.Node, path string, a *App) {
 	}
 	for i, item := range n.Content {
 		item = resolve(item)
+		if !d.visit(item) {
+			break
+		}
 		p := index(path, i)
 		s, ok := d.nonEmpty(item, p)
 		if !ok {

@@ -76,8 +76,9 @@ type roomFile struct {
 
 // scanRoomFiles reads every file matched by the app's room_files globs, in
 // glob order and, per glob, in name order. A file matched by two globs is read
-// once. Directories, and files that vanish between matching and reading, are
-// skipped; a glob matching nothing is not an error.
+// once. Only regular files (or links to them) are read: directories, FIFOs,
+// devices, and files that vanish between matching and reading are skipped; a
+// glob matching nothing is not an error.
 func (a *App) scanRoomFiles() ([]roomFile, Errors) {
 	var (
 		files []roomFile
@@ -94,7 +95,7 @@ func (a *App) scanRoomFiles() ([]roomFile, Errors) {
 			}
 			seen[name] = true
 			fi, err := os.Stat(name)
-			if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.IsDir()) {
+			if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
 				continue
 			}
 			var data []byte
