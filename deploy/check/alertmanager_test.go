@@ -1,0 +1,92 @@
+package check
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestAlertmanagerRoutes checks the example routing tree with amtool: room
+// alerts go to the room's team, app-wide and exporter alerts to the platform.
+func TestAlertmanagerRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		want   string
+	}{
+		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "team": "growth"}, "team-growth-pager"},
+		{map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "team": "growth"}, "team-growth"},
+		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "team": "ops"}, "team-ops"},
+		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "team": "live-events"}, "team-live-events"},
+		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveApiDown", "severity": "critical", "sdkappid": "1"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveApiRateLimited", "severity": "warning", "team": "growth"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveExporterDown", "severity": "critical"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveUserSigExpiringSoon", "severity": "warning"}, "live-platform"},
+	} {
+		if got := amtoolReceivers(t, tc.labels); got != tc.want {
+			t.Errorf("%v routes to %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}
+
+// TestAlertmanagerInhibition loads the example configuration into a real
+// Alertmanager, posts alerts to it and checks that an app's room alerts are
+// inhibited while its API is down (and only that app's).
+func TestAlertmanagerInhibition(t *testing.T) {
+	sink := httptest.NewServer(&webhookSink{})
+	defer sink.Close()
+	am, amURL := startAlertmanager(t, loopbackAlertmanagerConfig(t, sink.URL))
+
+	now := time.Now().UTC()
+	alert := func(labels map[string]string) map[string]any {
+		return map[string]any{"labels": labels, "startsAt": now.Add(-time.Minute), "endsAt": now.Add(time.Hour)}
+	}
+	body, _ := json.Marshal([]any{
+		alert(map[string]string{"alertname": "TencentLiveApiDown", "severity": "critical", "sdkappid": "42", "job": "tencent_live", "instance": "a"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "sdkappid": "42", "room_id": "r1", "team": "growth"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "42", "room_id": "r2", "team": "ops"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "sdkappid": "43", "room_id": "r3", "team": "growth"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomRefreshFailing", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "43", "room_id": "r5", "team": "ops"}),
+	})
+	resp, err := http.Post(amURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v2/alerts: %s", resp.Status)
+	}
+
+	want := map[string]string{ // alertname/sdkappid/room_id -> state
+		"TencentLiveApiDown/42/":              "active",
+		"TencentLiveRoomMissing/42/r1":        "suppressed",
+		"TencentLiveRoomStale/42/r2":          "suppressed",
+		"TencentLiveRoomMissing/43/r3":        "active",
+		"TencentLiveRoomRefreshFailing/43/r4": "active",
+		"TencentLiveRoomStale/43/r4":          "suppressed",
+		"TencentLiveRoomStale/43/r5":          "active",
+	}
+	var last map[string]string
+	waitFor(t, "inhibition states", 30*time.Second, 500*time.Millisecond, []*process{am}, func() (bool, error) {
+		alerts, err := listAlerts(amURL)
+		if err != nil {
+			return false, err
+		}
+		last = map[string]string{}
+		for _, a := range alerts {
+			last[a.Labels["alertname"]+"/"+a.Labels["sdkappid"]+"/"+a.Labels["room_id"]] = a.Status.State
+		}
+		for k, v := range want {
+			if last[k] != v {
+				return false, nil
+			}
+		}
+		return len(last) == len(want), nil
+	})
+	t.Logf("alert states: %v", last)
+}
