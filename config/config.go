@@ -210,14 +210,19 @@ type roomGlob struct {
 
 // Load reads, decodes and validates the configuration file at path, reading
 // the secret key files and room files it names. Relative paths in the file
-// resolve against the file's directory. The error, if any, is an Errors value
-// or an error about reading the file itself.
+// resolve against the file's directory, and are kept absolute so that they
+// mean the same whatever the working directory. The error, if any, is an
+// Errors value or an error about reading the file itself.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, filepath.Dir(path))
+	dir := filepath.Dir(path)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return Parse(data, dir)
 }
 
 // SecretKeyValue returns the app's secret key in clear, for signing UserSigs;

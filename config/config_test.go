@@ -224,6 +224,7 @@ func TestErrors(t *testing.T) {
 		{"qps quoted", withApp("    qps: \"50\"\n"), `line 6: apps[0].qps: must be an integer, got string "50"`},
 		{"qps float", withApp("    qps: 50.5\n"), "line 6: apps[0].qps: must be an integer, got number 50.5"},
 		{"qps overflow", withApp("    qps: 99999999999999999999\n"), "line 6: apps[0].qps: must be an integer, got number 99999999999999999999"},
+		{"integer out of range", withApp("    max_concurrency: 9223372036854775808\n"), "line 6: apps[0].max_concurrency: integer 9223372036854775808 is out of range"},
 		{"max_concurrency negative", withApp("    max_concurrency: -1\n"), "line 6: apps[0].max_concurrency: must be >= 0, got -1"},
 		{"sdkappid missing", "apps:\n  - region: singapore\n    identifier: a\n    secret_key: k\n", "line 2: apps[0].sdkappid: required"},
 		{"sdkappid zero", "apps:\n  - sdkappid: 0\n    region: singapore\n    identifier: a\n    secret_key: k\n", "line 2: apps[0].sdkappid: must be > 0, got 0"},

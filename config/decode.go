@@ -266,7 +266,7 @@ func (d *decoder) integer(n *yaml.Node, path string) (int64, bool) {
 	}
 	var v int64
 	if err := n.Decode(&v); err != nil {
-		d.errorf(n, path, "must be an integer, got %s (out of range)", describe(n))
+		d.errorf(n, path, "integer %s is out of range", n.Value)
 		return 0, false
 	}
 	return v, true

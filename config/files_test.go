@@ -137,6 +137,15 @@ func TestRelativePaths(t *testing.T) {
 		t.Errorf("Parse with dir \"\": %+v", exported(c2.Apps[0]))
 	}
 
+	// Load of a relative path keeps file names absolute.
+	c3, err := Load("tencent_live.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c3.Apps[0].SecretKeyFile; got != filepath.Join(dir, "secrets/key") {
+		t.Errorf("Load of a relative path: SecretKeyFile = %q", got)
+	}
+
 	if _, err := Load(filepath.Join(dir, "missing.yml")); err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Errorf("Load of a missing file: %v", err)
 	}
