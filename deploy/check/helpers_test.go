@@ -47,3 +47,12 @@ func lookTool(t testing.TB, names ...string) string {
 	t.Skipf("none of %v is installed; .ci/ops-checks installs them", names)
 	return ""
 }
+
+// TestMain removes the exporter binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildBin != "" {
+		_ = os.RemoveAll(filepath.Dir(buildBin))
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,290 @@
+package check
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo's facts (collector/livesim's sample rooms).
+const (
+	demoApp       = "1400000001"
+	demoDissolved = "demo-dissolved"
+)
+
+// TestEndToEnd runs the exporter in --demo mode, a real Prometheus with the
+// alert rules and a real Alertmanager with the example routing, all on
+// loopback. It waits until TencentLiveRoomMissing for the dissolved demo room
+// reaches Alertmanager and its team's receiver, checks that nothing else
+// fires, then evaluates every PromQL expression of the Grafana dashboard.
+//
+// It takes about three minutes (the alert's for: 2m), so it runs only with
+// OPS_CHECKS_E2E=1 (.ci/ops-checks sets it).
+func TestEndToEnd(t *testing.T) {
+	if os.Getenv("OPS_CHECKS_E2E") != "1" {
+		t.Skip("set OPS_CHECKS_E2E=1 to run the end-to-end test (about 3 minutes)")
+	}
+	start := time.Now()
+	promBin := lookTool(t, "prometheus")
+	bin := exporterBinary(t)
+	root := repoRoot(t)
+
+	// Exporter in demo mode.
+	expPort := freePort(t)
+	expAddr := fmt.Sprintf("127.0.0.1:%d", expPort)
+	exporter := startProcess(t, "exporter", bin, "--demo", "--web.listen-address="+expAddr, "--log.level=debug")
+	waitFor(t, "exporter ready", 60*time.Second, 200*time.Millisecond, []*process{exporter}, func() (bool, error) {
+		code, err := httpStatus("http://" + expAddr + "/-/ready")
+		return code == http.StatusOK, err
+	})
+
+	// Alertmanager with the example routing, receivers posting to a sink here.
+	sink := &webhookSink{}
+	sinkSrv := httptest.NewServer(sink)
+	defer sinkSrv.Close()
+	am, amURL := startAlertmanager(t, loopbackAlertmanagerConfig(t, sinkSrv.URL))
+
+	// Prometheus with the committed rules.
+	promPort := freePort(t)
+	promURL := fmt.Sprintf("http://127.0.0.1:%d", promPort)
+	promCfg := filepath.Join(t.TempDir(), "prometheus.yml")
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - %s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['%s']
+scrape_configs:
+  - job_name: tencent_live
+    static_configs:
+      - targets: ['%s']
+`, filepath.Join(root, RulesGlob), strings.TrimPrefix(amURL, "http://"), expAddr)
+	if err := os.WriteFile(promCfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prom := startProcess(t, "prometheus", promBin,
+		"--config.file="+promCfg,
+		"--storage.tsdb.path="+t.TempDir(),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort),
+	)
+	procs := []*process{exporter, am, prom}
+	waitFor(t, "Prometheus ready", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		code, err := httpStatus(promURL + "/-/ready")
+		return code == http.StatusOK, err
+	})
+	waitFor(t, "first scrape of the exporter", 60*time.Second, time.Second, procs, func() (bool, error) {
+		res, err := promQuery(promURL, `up{job="tencent_live"} == 1`)
+		return err == nil && len(res) == 1, err
+	})
+	t.Logf("stack up after %v", time.Since(start).Round(time.Second))
+
+	// The missing-room alert reaches Alertmanager for the dissolved room and
+	// for no other room; no other alert fires meanwhile.
+	var dissolved map[string]string
+	waitFor(t, "TencentLiveRoomMissing for "+demoDissolved+" in Alertmanager", 5*time.Minute, 2*time.Second, procs, func() (bool, error) {
+		alerts, err := listAlerts(amURL)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] != "TencentLiveRoomMissing" {
+				t.Fatalf("unexpected alert in Alertmanager: %v", a.Labels)
+			}
+			if a.Labels["room_id"] != demoDissolved || a.Labels["sdkappid"] != demoApp {
+				t.Fatalf("missing-room alert for a room that exists: %v", a.Labels)
+			}
+			dissolved = a.Labels
+		}
+		return dissolved != nil, nil
+	})
+	t.Logf("TencentLiveRoomMissing reached Alertmanager after %v: %v", time.Since(start).Round(time.Second), dissolved)
+
+	// Prometheus agrees: nothing else firing or pending.
+	var rulesAlerts struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := getJSON(promURL+"/api/v1/alerts", &rulesAlerts); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rulesAlerts.Data.Alerts {
+		if a.Labels["alertname"] != "TencentLiveRoomMissing" || a.Labels["room_id"] != demoDissolved {
+			t.Errorf("Prometheus has an unexpected %s alert: %v", a.State, a.Labels)
+		}
+	}
+	if exists, err := promQuery(promURL, `tencent_live_room_exists == 1`); err != nil || len(exists) < 30 {
+		t.Errorf("want the 30+ live demo rooms with exists 1, got %d (%v)", len(exists), err)
+	}
+
+	// The notification reaches the receiver the example routing picks.
+	want := amtoolReceivers(t, map[string]string{
+		"alertname": "TencentLiveRoomMissing", "severity": dissolved["severity"], "team": dissolved["team"], "sdkappid": demoApp,
+	})
+	waitFor(t, "webhook notification to "+want, 30*time.Second, 500*time.Millisecond, procs, func() (bool, error) {
+		got := sink.received(map[string]string{"alertname": "TencentLiveRoomMissing", "room_id": demoDissolved})
+		if len(got) > 1 || (len(got) == 1 && got[0] != want) {
+			t.Fatalf("notified receivers %v, want only %s", got, want)
+		}
+		return len(got) == 1, nil
+	})
+
+	// Every dashboard expression evaluates without error, most with data.
+	checkDashboardQueries(t, promURL)
+
+	// The exporter stops promptly on SIGTERM (spec: exit 0 within 5 s).
+	took, err := exporter.stop(t, 10*time.Second)
+	t.Logf("exporter stopped %v after SIGTERM (exit: %v)", took.Round(time.Millisecond), err)
+	if err != nil || took > 5*time.Second {
+		t.Errorf("exporter exit after SIGTERM: %v in %v, want exit 0 within 5s", err, took)
+	}
+	t.Logf("end-to-end test took %v", time.Since(start).Round(time.Second))
+}
+
+// dashboardVars are the values substituted for the dashboard's variables and
+// Grafana's built-in interval variables.
+var dashboardVars = map[string]string{
+	"datasource":      "prometheus",
+	"job":             "tencent_live",
+	"sdkappid":        demoApp,
+	"room_id":         ".*",
+	"__rate_interval": "1m",
+	"__interval":      "15s",
+	"__range":         "5m",
+}
+
+var varRE = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)`)
+
+// substituteVars replaces $var, ${var} and [[var]] as Grafana does.
+func substituteVars(t testing.TB, expr string) string {
+	return varRE.ReplaceAllStringFunc(expr, func(m string) string {
+		sub := varRE.FindStringSubmatch(m)
+		name := sub[1] + sub[2] + sub[3]
+		v, ok := dashboardVars[name]
+		if !ok {
+			t.Errorf("dashboard uses unknown variable %s in %s", m, expr)
+			return m
+		}
+		return v
+	})
+}
+
+var labelValuesRE = regexp.MustCompile(`^label_values\((.*),\s*(\w+)\)$`)
+
+func checkDashboardQueries(t *testing.T, promURL string) {
+	t.Helper()
+	queries := dashboardQueries(t)
+	var empty []string
+	for _, q := range queries {
+		expr := substituteVars(t, q.Expr)
+		if q.Variable {
+			m := labelValuesRE.FindStringSubmatch(expr)
+			if m == nil {
+				t.Errorf("%s: not a label_values(metric, label) query: %s", q.Where, q.Expr)
+				continue
+			}
+			expr = fmt.Sprintf("group by (%s) (%s)", m[2], m[1])
+		}
+		var n int
+		var err error
+		if q.Instant || q.Variable {
+			var res []promSample
+			res, err = promQuery(promURL, expr)
+			n = len(res)
+		} else {
+			n, err = promQueryRange(promURL, expr, 3*time.Minute, 15*time.Second)
+		}
+		if err != nil {
+			t.Errorf("%s: %s: %v", q.Where, expr, err)
+			continue
+		}
+		if n == 0 {
+			empty = append(empty, q.Where+": "+expr)
+		}
+	}
+	sort.Strings(empty)
+	withData := len(queries) - len(empty)
+	t.Logf("dashboard: %d of %d expressions returned data; empty: %q", withData, len(queries), empty)
+	if withData*10 < len(queries)*8 {
+		t.Errorf("only %d of %d dashboard expressions returned data (want at least 80 %%)", withData, len(queries))
+	}
+	// The dashboard's own answer to "which rooms are missing".
+	res, err := promQuery(promURL, substituteVars(t, `tencent_live_room_exists{sdkappid=~"$sdkappid", room_id=~"$room_id"} == 0`))
+	if err != nil || len(res) != 1 || res[0].Metric["room_id"] != demoDissolved {
+		t.Errorf("missing rooms table: %v (%v), want only %s", res, err, demoDissolved)
+	}
+}
+
+type promSample struct {
+	Metric map[string]string `json:"metric"`
+	Value  []any             `json:"value"`
+}
+
+// promQuery runs an instant query; an error answer or warning is an error.
+func promQuery(promURL, expr string) ([]promSample, error) {
+	var res struct {
+		Status   string   `json:"status"`
+		Error    string   `json:"error"`
+		Warnings []string `json:"warnings"`
+		Data     struct {
+			ResultType string       `json:"resultType"`
+			Result     []promSample `json:"result"`
+		} `json:"data"`
+	}
+	if err := getJSON(promURL+"/api/v1/query?"+url.Values{"query": {expr}}.Encode(), &res); err != nil {
+		return nil, err
+	}
+	if res.Status != "success" || len(res.Warnings) > 0 {
+		return nil, fmt.Errorf("status %s: %s %v", res.Status, res.Error, res.Warnings)
+	}
+	return res.Data.Result, nil
+}
+
+// promQueryRange runs a range query over the last window and returns the
+// number of series.
+func promQueryRange(promURL, expr string, window, step time.Duration) (int, error) {
+	end := time.Now()
+	var res struct {
+		Status   string   `json:"status"`
+		Error    string   `json:"error"`
+		Warnings []string `json:"warnings"`
+		Data     struct {
+			Result []struct {
+				Values [][]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	q := url.Values{
+		"query": {expr},
+		"start": {fmt.Sprintf("%d", end.Add(-window).Unix())},
+		"end":   {fmt.Sprintf("%d", end.Unix())},
+		"step":  {fmt.Sprintf("%d", int(step.Seconds()))},
+	}
+	if err := getJSON(promURL+"/api/v1/query_range?"+q.Encode(), &res); err != nil {
+		return 0, err
+	}
+	if res.Status != "success" || len(res.Warnings) > 0 {
+		return 0, fmt.Errorf("status %s: %s %v", res.Status, res.Error, res.Warnings)
+	}
+	n := 0
+	for _, s := range res.Data.Result {
+		if len(s.Values) > 0 {
+			n++
+		}
+	}
+	return n, nil
+}
