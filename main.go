@@ -129,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	go reloads.run(ctx, roomFilesCheckInterval)
 
 	mux := http.NewServeMux()
-	mux.Handle(*telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(registry, promhttp.HandlerOpts{
+	mux.Handle(*telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
 		MaxRequestsInFlight: *maxRequests,
 	})))

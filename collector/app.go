@@ -92,12 +92,11 @@ func (a *app) apply(s appSettings, view *appView, wanted []wantedRoom) {
 	for _, w := range wanted {
 		r := a.rooms[w.id]
 		if r == nil {
-			r = newRoom(w.id, w.source)
+			r = newRoom(w.id)
 			a.queue.schedule(r, now)
 		}
-		r.source = w.source
 		keep[w.id] = r
-		view.rooms = append(view.rooms, roomView{room: r, labelValues: w.labelValues})
+		view.rooms = append(view.rooms, roomView{room: r, source: w.source, labels: labelPairs(view.labelNames, w.labelValues)})
 	}
 	for id, r := range a.rooms {
 		if keep[id] == nil {

@@ -1,25 +1,25 @@
 // Package collector is the exporter's core: the fetcher keeps each app's
 // rooms fresh within its rate budget (fetcher.go, app.go, budget.go,
-// refresh.go), rooms publish immutable snapshots (snapshot.go), and the
-// Collector turns the latest snapshots into metrics at scrape time without
-// ever calling Tencent.
+// refresh.go), rooms publish immutable snapshots (snapshot.go), and at
+// scrape time the latest snapshots become metrics (rooms.go for room
+// series, collector.go for the exporter's health) without ever calling
+// Tencent.
 package collector
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
 
 // namespace prefixes every metric of the exporter.
 const namespace = "tencent_live"
-
-// roomHelpSuffix tells readers where room values come from.
-const roomHelpSuffix = " (value from the exporter's last refresh of the room, not from the scrape)"
 
 // Label names used beside the configured ones.
 const (
@@ -29,9 +29,6 @@ const (
 	labelCode     = "code"
 	labelSource   = "source"
 )
-
-// infoLabels are the extra labels of tencent_live_room_info.
-var infoLabels = []string{"room_name", "room_type", "owner_account", "take_seat_mode", "category"}
 
 // App-level descriptors, labelled by sdkappid only (and api or source).
 var (
@@ -52,64 +49,63 @@ var (
 		[]string{labelSDKAppID}, nil)
 )
 
-// roomDescs are the descriptors of room series for one set of label names.
-type roomDescs struct {
-	exists, views, maxMembers, activity, maxSeats, seatEnabled *prometheus.Desc
-	messageDisabled, publicVisible, createTime, info           *prometheus.Desc
-	refreshSuccess, lastRefresh                                *prometheus.Desc
-}
-
-// newRoomDescs builds room descriptors whose labels are sdkappid, room_id
-// and then extra (the app's and the rooms' label names).
-func newRoomDescs(extra []string) *roomDescs {
-	labels := append([]string{labelSDKAppID, labelRoomID}, extra...)
-	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "room", name), help+roomHelpSuffix, labels, nil)
-	}
-	return &roomDescs{
-		exists:          d("exists", "1 when Tencent returned the room, 0 when it answered that the room does not exist (never created or dissolved)"),
-		views:           d("views_total", "Cumulative room entries (ViewCount)"),
-		maxMembers:      d("max_members", "Room capacity (MaxMemberCount)"),
-		activity:        d("activity_status", "User-defined activity status of the room (ActivityStatus)"),
-		maxSeats:        d("max_seats", "Number of seats (MaxSeatCount)"),
-		seatEnabled:     d("seat_enabled", "1 when seats are enabled (IsSeatEnabled)"),
-		messageDisabled: d("message_disabled", "1 when messages are disabled in the room (IsMessageDisabled)"),
-		publicVisible:   d("public_visible", "1 when the room is publicly visible (IsPublicVisible)"),
-		createTime:      d("create_time_seconds", "Unix time the room was created (CreateTime)"),
-		info: prometheus.NewDesc(prometheus.BuildFQName(namespace, "room", "info"),
-			"Descriptive details of the room, always 1"+roomHelpSuffix, append(labels[:len(labels):len(labels)], infoLabels...), nil),
-		refreshSuccess: d("refresh_success", "1 when the room's last refresh got a definitive answer from Tencent, else 0"),
-		lastRefresh:    d("last_refresh_timestamp_seconds", "Unix time of the room's last definitive answer from Tencent"),
-	}
-}
-
-// Collector exposes the fetcher's latest results. It never calls Tencent, so
-// any number of concurrent scrapes costs no request. It is an unchecked
-// collector: room label names follow the configuration and change on reload.
+// Collector exposes the fetcher's health: per app, the rate in force, whether
+// the API is usable, the pass duration, the rooms watched and the UserSig
+// expiry, and the counts and durations of requests. Room series are served
+// by Gatherer. It never calls Tencent, so scrapes cost no request.
 type Collector struct {
 	fetcher *Fetcher
 }
 
-// NewCollector returns the collector of f's results.
+// NewCollector returns the collector of f's health metrics.
 func NewCollector(f *Fetcher) *Collector {
 	return &Collector{fetcher: f}
 }
 
-// Describe implements prometheus.Collector. It sends no descriptor, which
-// makes the collector unchecked: room label names follow the configuration.
-func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{rateLimitDesc, apiUpDesc, cycleDesc, roomsDesc, expiryDesc} {
+		ch <- d
+	}
+	c.fetcher.metrics.requests.Describe(ch)
+	c.fetcher.metrics.duration.Describe(ch)
+}
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	now := time.Now()
 	for _, a := range c.fetcher.appList() {
-		a.collect(ch, now)
+		a.collect(ch)
 	}
 	c.fetcher.metrics.collect(ch)
 }
 
-// collect sends the app's metrics and its rooms' series.
-func (a *app) collect(ch chan<- prometheus.Metric, now time.Time) {
+// Gatherer is what /metrics serves: the metrics of a registry (the
+// exporter's own, build info, Go and process metrics) and the room series.
+// Room series are built straight into metric families from the rooms'
+// snapshots at each scrape: with tens of thousands of rooms, a registry's
+// per-sample consistency checks would multiply the cost of a scrape, and
+// their uniqueness holds by construction (room IDs are unique per app,
+// SDKAppIDs across apps).
+type Gatherer struct {
+	registry prometheus.Gatherer
+	fetcher  *Fetcher
+}
+
+// NewGatherer returns the gatherer of registry's metrics and f's rooms.
+func NewGatherer(registry prometheus.Gatherer, f *Fetcher) *Gatherer {
+	return &Gatherer{registry: registry, fetcher: f}
+}
+
+// Gather implements prometheus.Gatherer.
+func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
+	families, err := g.registry.Gather()
+	families = append(families, g.fetcher.roomFamilies(time.Now())...)
+	slices.SortFunc(families, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return families, err
+}
+
+// collect sends the app's health metrics.
+func (a *app) collect(ch chan<- prometheus.Metric) {
 	view := a.view.Load()
 	if view == nil {
 		return
@@ -129,42 +125,6 @@ func (a *app) collect(ch chan<- prometheus.Metric, now time.Time) {
 	for _, source := range []string{"config", "file"} {
 		ch <- prometheus.MustNewConstMetric(roomsDesc, prometheus.GaugeValue, float64(view.count(source)), a.id, source)
 	}
-	for i := range view.rooms {
-		rv := &view.rooms[i]
-		collectRoom(ch, view.descs, rv.labelValues, rv.room.snap.Load(), now, view.staleAfter)
-	}
-}
-
-// collectRoom sends one room's series as spec'd by its freshness: values
-// only while fresh, the two refresh series always once known.
-func collectRoom(ch chan<- prometheus.Metric, d *roomDescs, labels []string, s *roomSnapshot, now time.Time, staleAfter time.Duration) {
-	gauge := func(desc *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
-	}
-	gauge(d.refreshSuccess, boolValue(s.refreshOK))
-	if !s.known {
-		return
-	}
-	gauge(d.lastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
-	if !s.fresh(now, staleAfter) {
-		return
-	}
-	gauge(d.exists, boolValue(s.exists))
-	if !s.exists {
-		return
-	}
-	info := s.info
-	ch <- prometheus.MustNewConstMetric(d.views, prometheus.CounterValue, float64(info.ViewCount), labels...)
-	gauge(d.maxMembers, float64(info.MaxMemberCount))
-	gauge(d.activity, float64(info.ActivityStatus))
-	gauge(d.maxSeats, float64(info.MaxSeatCount))
-	gauge(d.seatEnabled, boolValue(info.IsSeatEnabled))
-	gauge(d.messageDisabled, boolValue(info.IsMessageDisabled))
-	gauge(d.publicVisible, boolValue(info.IsPublicVisible))
-	gauge(d.createTime, float64(info.CreateTime))
-	infoValues := append(labels[:len(labels):len(labels)],
-		info.RoomName, info.RoomType, info.OwnerAccount, info.TakeSeatMode, strings.Join(info.Category, ","))
-	ch <- prometheus.MustNewConstMetric(d.info, prometheus.GaugeValue, 1, infoValues...)
 }
 
 // boolValue is 1 for true and 0 for false.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
@@ -46,24 +47,24 @@ type credentialIdentity struct {
 // appView is what scrapes read of one app: its room list with label values,
 // immutable once published.
 type appView struct {
-	descs      *roomDescs
+	labelNames []string // of room series: sdkappid, room_id, then the configured ones
 	rooms      []roomView
 	creds      *credentials
 	staleAfter time.Duration
 }
 
-// roomView is a room with the values of its labels: sdkappid, room_id, then
-// the app view's label names.
+// roomView is a room with where it comes from and its label pairs.
 type roomView struct {
-	room        *room
-	labelValues []string
+	room   *room
+	source string           // "config", "file" or "discovery"
+	labels []*dto.LabelPair // sorted by name
 }
 
 // count returns the number of rooms from source.
 func (v *appView) count(source string) int {
 	n := 0
 	for i := range v.rooms {
-		if v.rooms[i].room.source == source {
+		if v.rooms[i].source == source {
 			n++
 		}
 	}
@@ -128,7 +129,7 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 				staleAfter:      time.Duration(cfg.Global.StaleAfter),
 				maxRetries:      cfg.Global.MaxRetries,
 			},
-			view:     &appView{descs: newRoomDescs(labelNames), creds: creds, staleAfter: time.Duration(cfg.Global.StaleAfter)},
+			view:     &appView{labelNames: append([]string{labelSDKAppID, labelRoomID}, labelNames...), creds: creds, staleAfter: time.Duration(cfg.Global.StaleAfter)},
 			wanted:   wanted,
 			identity: identity,
 		}

@@ -77,7 +77,7 @@ func TestConcurrentScrapesCostNoRequests(t *testing.T) {
 	waitFor(t, "the first pass ends", tf.Ready)
 	before := sim.Stats(testAppID).Requests[tencent.CommandGetRoomInfo]
 
-	server := httptest.NewServer(promhttp.HandlerFor(tf.registry, promhttp.HandlerOpts{}))
+	server := httptest.NewServer(promhttp.HandlerFor(tf.gatherer, promhttp.HandlerOpts{}))
 	defer server.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -183,7 +183,7 @@ func TestOutcomeClassesGiveTheSpecifiedSeries(t *testing.T) {
 	if got := tf.labels(t, "tencent_live_room_info", "variants-ok"); !maps.Equal(got, wantInfo) {
 		t.Errorf("info labels of variants-ok:\n got %v\nwant %v", got, wantInfo)
 	}
-	if problems, err := testutil.GatherAndLint(tf.registry); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(tf.gatherer); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
 }

@@ -76,11 +76,11 @@ func roomIDs(prefix string, n int) []string {
 	return ids
 }
 
-// testFetcher is a running fetcher with a registry exposing it and a log
+// testFetcher is a running fetcher with the gatherer exposing it and a log
 // buffer.
 type testFetcher struct {
 	*Fetcher
-	registry *prometheus.Registry
+	gatherer prometheus.Gatherer
 	logs     *syncBuffer
 }
 
@@ -99,9 +99,9 @@ func startFetcher(t testing.TB, yamlText string) *testFetcher {
 	if err := f.Apply(cfg); err != nil {
 		t.Fatal(err)
 	}
-	registry := prometheus.NewRegistry()
+	registry := prometheus.NewPedanticRegistry()
 	registry.MustRegister(NewCollector(f))
-	return &testFetcher{Fetcher: f, registry: registry, logs: logs}
+	return &testFetcher{Fetcher: f, gatherer: NewGatherer(registry, f), logs: logs}
 }
 
 // parseConfig parses a test configuration or fails the test.
@@ -130,7 +130,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // its room_id label (or, without one, by its labels in text form).
 func (tf *testFetcher) series(t testing.TB, name string) map[string]float64 {
 	t.Helper()
-	families, err := tf.registry.Gather()
+	families, err := tf.gatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func (tf *testFetcher) series(t testing.TB, name string) map[string]float64 {
 // labels returns the labels of the named metric's series for room.
 func (tf *testFetcher) labels(t testing.TB, name, room string) map[string]string {
 	t.Helper()
-	families, err := tf.registry.Gather()
+	families, err := tf.gatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ type room struct {
 	id   string
 	snap atomic.Pointer[roomSnapshot]
 
-	source    string    // "config", "file" or "discovery"
 	queueAt   int       // index in the app's queue; -1 while not queued
 	due       time.Time // when the next attempt may start
 	inRefresh bool      // a refresh has started and has not concluded
@@ -25,8 +24,8 @@ type room struct {
 }
 
 // newRoom returns a room never refreshed, not yet queued.
-func newRoom(id, source string) *room {
-	r := &room{id: id, source: source, queueAt: -1}
+func newRoom(id string) *room {
+	r := &room{id: id, queueAt: -1}
 	r.snap.Store(emptySnapshot)
 	return r
 }

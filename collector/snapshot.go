@@ -1,7 +1,10 @@
 package collector
 
 import (
+	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
@@ -21,6 +24,9 @@ type roomSnapshot struct {
 	lastDefinitive time.Time
 	// refreshOK is true when the latest refresh got a definitive answer.
 	refreshOK bool
+	// infoLabels are the labels of tencent_live_room_info that come from
+	// the answer, sorted by name.
+	infoLabels []*dto.LabelPair
 }
 
 // emptySnapshot is the state of a room never refreshed.
@@ -28,7 +34,11 @@ var emptySnapshot = &roomSnapshot{}
 
 // withRoom returns the snapshot after an answer that returned the room.
 func withRoom(info tencent.RoomInfo, at time.Time) *roomSnapshot {
-	return &roomSnapshot{known: true, exists: true, info: &info, lastDefinitive: at, refreshOK: true}
+	values := []string{info.RoomName, info.RoomType, info.OwnerAccount, info.TakeSeatMode, strings.Join(info.Category, ",")}
+	return &roomSnapshot{
+		known: true, exists: true, info: &info, lastDefinitive: at, refreshOK: true,
+		infoLabels: labelPairs(infoLabels, values),
+	}
 }
 
 // withMissing returns the snapshot after an answer saying the room does not
