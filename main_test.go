@@ -1,0 +1,1263 @@
+package main
+
+// End-to-end tests of the built binary, in the style of node_exporter's: the
+// exporter is built once, run as a subprocess against the simulated Live API
+// started in the test process, and talked to over real HTTP on loopback.
+// Every wait polls with a generous deadline, for a loaded 2-core machine with
+// the race detector on; nothing sleeps to synchronise.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent/usersig"
+)
+
+var update = flag.Bool("update", false, "rewrite "+goldenFile+" from the exporter's output")
+
+// testVersion is stamped into the binary under test.
+const testVersion = "0.0.0-e2e"
+
+// goldenFile holds the expected exposition of TestE2EExposition.
+const goldenFile = "testdata/e2e-output.txt"
+
+// Deadlines and pacing of the waits.
+const (
+	// settleTimeout bounds every wait for the exporter to start, become
+	// ready or reach an expected state.
+	settleTimeout = 30 * time.Second
+	// pollInterval is the pause between two looks at the exporter.
+	pollInterval = 50 * time.Millisecond
+	// runTimeout bounds a one-shot run of the binary (--config.check...).
+	runTimeout = 30 * time.Second
+)
+
+// binary is the exporter built for this test run, on first use.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
+
+// exporterBinary returns the path of the exporter built from this package,
+// building it on first use, with the race detector when the tests run with it
+// so that races of the daemon show up in its stderr.
+func exporterBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		binary.dir, binary.err = os.MkdirTemp("", "tencent_live_exporter-e2e-")
+		if binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, exporterName)
+		args := []string{"build", "-o", binary.path, "-ldflags", "-X github.com/prometheus/common/version.Version=" + testVersion}
+		if raceEnabled() {
+			args = append(args, "-race")
+		}
+		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// raceEnabled reports whether this test binary was built with -race.
+func raceEnabled() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+// exporterCommand returns the command running the exporter with args in dir.
+// It is the one place where the binary is started.
+func exporterCommand(ctx context.Context, t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, exporterBinary(t), args...)
+	cmd.Dir = dir
+	// A race-enabled binary otherwise sleeps 1 s when it exits with status
+	// 0, which would count in the measured shutdown time.
+	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	return cmd
+}
+
+// lockedBuffer collects a subprocess's output: exec copies the output pipe
+// into it from its own goroutine while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exporter is a running exporter daemon.
+type exporter struct {
+	cmd     *exec.Cmd
+	base    string    // http://127.0.0.1:port
+	started time.Time // just before the process started
+	stderr  *lockedBuffer
+	done    chan struct{} // closed once the process has exited
+	waitErr error         // how it exited; read only after done is closed
+}
+
+// errStop makes poll give up at once: waiting longer cannot help.
+var errStop = errors.New("stopped waiting")
+
+// errAddressInUse is the failure of an exporter whose port was taken between
+// the test picking it and the exporter binding it.
+var errAddressInUse = errors.New("listen address already in use")
+
+// startExporter starts the exporter in dir with args on a free loopback port
+// and returns once it answers /-/healthy. It kills the process when the test
+// ends, and logs its stderr if the test failed.
+func startExporter(t *testing.T, dir string, args ...string) *exporter {
+	t.Helper()
+	const attempts = 3
+	for i := 1; ; i++ {
+		e := launchExporter(t, dir, freeAddress(t), args)
+		err := poll(settleTimeout, func() error {
+			if e.exited() {
+				if strings.Contains(e.stderr.String(), "address already in use") {
+					return fmt.Errorf("%w: %w", errStop, errAddressInUse)
+				}
+				return fmt.Errorf("%w: exporter exited (%v)", errStop, e.waitErr)
+			}
+			status, _, err := e.request(http.MethodGet, "/-/healthy")
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("/-/healthy: HTTP %d", status)
+			}
+			return err
+		})
+		switch {
+		case err == nil:
+			return e
+		case errors.Is(err, errAddressInUse) && i < attempts:
+			continue
+		}
+		t.Fatalf("exporter did not start serving: %v", err)
+	}
+}
+
+// launchExporter starts the exporter process listening on addr.
+func launchExporter(t *testing.T, dir, addr string, args []string) *exporter {
+	t.Helper()
+	cmd := exporterCommand(context.Background(), t, dir, append([]string{"--web.listen-address=" + addr}, args...)...)
+	e := &exporter{cmd: cmd, base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = e.stderr
+	e.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		e.waitErr = cmd.Wait()
+		close(e.done)
+	}()
+	t.Cleanup(func() {
+		if !e.exited() {
+			_ = cmd.Process.Kill()
+			<-e.done
+		}
+		if strings.Contains(e.stderr.String(), "DATA RACE") {
+			t.Error("the exporter reported a data race")
+		}
+		if t.Failed() {
+			t.Logf("exporter stderr:\n%s", e.stderr)
+		}
+	})
+	return e
+}
+
+// exited reports whether the process has exited.
+func (e *exporter) exited() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// freeAddress returns a loopback address whose port was free a moment ago.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// httpClient talks to the exporter.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// request sends an HTTP request without body to the exporter and returns the
+// status and body of the answer. Once the process has exited, its error
+// wraps errStop.
+func (e *exporter) request(method, path string) (int, string, error) {
+	req, err := http.NewRequest(method, e.base+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		if e.exited() {
+			return 0, "", fmt.Errorf("%w: exporter exited (%v)", errStop, e.waitErr)
+		}
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, err = body.ReadFrom(resp.Body)
+	return resp.StatusCode, body.String(), err
+}
+
+// get returns the body of path, failing the test unless it answers 200.
+func (e *exporter) get(t *testing.T, path string) string {
+	t.Helper()
+	status, body, err := e.request(http.MethodGet, path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d: %s", path, status, body)
+	}
+	return body
+}
+
+// scrape fetches /metrics and returns its text and its parsed families.
+func (e *exporter) scrape(t *testing.T) (string, families) {
+	t.Helper()
+	raw := e.get(t, "/metrics")
+	fams, err := parseExposition(raw)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	return raw, fams
+}
+
+// waitReady waits until /-/ready answers 200.
+func waitReady(t *testing.T, e *exporter) {
+	t.Helper()
+	waitFor(t, settleTimeout, "/-/ready to answer 200", func() error {
+		status, body, err := e.request(http.MethodGet, "/-/ready")
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("HTTP %d: %s", status, strings.TrimSpace(body))
+		}
+		return err
+	})
+}
+
+// poll calls check every pollInterval until it returns nil, returns an error
+// wrapping errStop, or timeout has passed; it returns check's last error.
+func poll(timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		err := check()
+		if err == nil || errors.Is(err, errStop) || time.Now().After(deadline) {
+			return err
+		}
+		<-ticker.C
+	}
+}
+
+// waitFor polls check until it returns nil and returns how long that took;
+// when timeout passes first, it fails the test with check's last error.
+func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := poll(timeout, check); err != nil {
+		t.Fatalf("waiting %s for %s: %v", timeout, what, err)
+	}
+	return time.Since(start)
+}
+
+// families is a parsed exposition, by metric name.
+type families map[string]*dto.MetricFamily
+
+// parseExposition parses the text format.
+func parseExposition(raw string) (families, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(strings.NewReader(raw))
+}
+
+// value returns the value of the first sample of name whose labels include
+// the given name, value pairs.
+func (f families) value(name string, labelPairs ...string) (float64, bool) {
+	mf := f[name]
+	if mf == nil {
+		return 0, false
+	}
+	for _, m := range mf.GetMetric() {
+		if hasLabels(m, labelPairs) {
+			return sampleValue(m), true
+		}
+	}
+	return 0, false
+}
+
+// byLabel returns the values of name's samples by the value of label.
+func (f families) byLabel(name, label string) map[string]float64 {
+	values := map[string]float64{}
+	for _, m := range f[name].GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == label {
+				values[lp.GetValue()] = sampleValue(m)
+			}
+		}
+	}
+	return values
+}
+
+// namesWith returns the names of the families having a sample whose label
+// has value.
+func (f families) namesWith(label, value string) []string {
+	var names []string
+	for name, mf := range f {
+		for _, m := range mf.GetMetric() {
+			if hasLabels(m, []string{label, value}) {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	return names
+}
+
+// hasLabels reports whether m carries every name, value pair of pairs.
+func hasLabels(m *dto.Metric, pairs []string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		found := false
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == pairs[i] && lp.GetValue() == pairs[i+1] {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sampleValue returns the value of a gauge, counter or untyped sample.
+func sampleValue(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	default:
+		return m.GetUntyped().GetValue()
+	}
+}
+
+// startSim starts the simulated Live API with opts and closes it when the
+// test ends.
+func startSim(t *testing.T, opts livesim.Options) *livesim.Server {
+	t.Helper()
+	sim, err := livesim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// writeFile writes content to name in dir, through a rename so that a
+// reader never sees it half written, and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// closedEndpoint returns the URL of a loopback port on which nothing listens.
+func closedEndpoint(t *testing.T) string {
+	return "http://" + freeAddress(t)
+}
+
+// The apps of the exposition test.
+const (
+	expoApp   = 1400000101 // labelled, one room per behaviour of the simulator
+	expoAppB  = 1400000102 // unlabelled, rooms with and without labels
+	expoAdmin = "administrator"
+)
+
+// expoCreated is the CreateTime of the exposition test's rooms.
+const expoCreated = 1793577600
+
+// expoRooms are the rooms the simulator holds for the exposition test; the
+// configuration also names rooms the simulator does not hold.
+var expoRooms = []struct {
+	sdkappid uint64
+	room     livesim.Room
+}{
+	{expoApp, livesim.Room{ID: "room-ok", Info: livesim.RoomInfo{
+		RoomName: "E2E Morning Show", OwnerAccount: "host_anna", CreateTime: expoCreated,
+		IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8, MaxMemberCount: 1000,
+		Category: []int{2, 7}, ActivityStatus: 1, ViewCount: 12345, IsPublicVisible: true,
+	}}},
+	{expoApp, livesim.Room{ID: "room-variants", Behaviour: livesim.Behaviour{Variants: true}, Info: livesim.RoomInfo{
+		RoomName: "Classic Client", OwnerAccount: "144115233775727695", CreateTime: expoCreated + 60,
+		IsSeatEnabled: true, TakeSeatMode: "FreeToTake", MaxSeatCount: 6, MaxMemberCount: 300,
+		IsMessageDisabled: true, Category: []int{3, 5, 8}, ActivityStatus: 2, ViewCount: 880, IsPublicVisible: true,
+	}}},
+	{expoApp, livesim.Room{ID: "room-flaky-recovers", Behaviour: livesim.Behaviour{Flaky: 2}, Info: livesim.RoomInfo{
+		RoomName: "Unstable Uplink", OwnerAccount: "field_reporter", CreateTime: expoCreated + 120,
+		TakeSeatMode: "ApplyToTake", MaxMemberCount: 500, Category: []int{10}, ViewCount: 42,
+	}}},
+	{expoApp, livesim.Room{ID: "room-flaky-exhausted", Behaviour: livesim.Behaviour{Flaky: 3}}},
+	{expoApp, livesim.Room{ID: "room-slow", Behaviour: livesim.Behaviour{Delay: 3 * time.Second}}},
+	{expoApp, livesim.Room{ID: "room-gateway", Behaviour: livesim.Behaviour{Gateway: true}}},
+	{expoApp, livesim.Room{ID: "room-malformed", Behaviour: livesim.Behaviour{Malformed: true}}},
+	{expoApp, livesim.Room{ID: "room-oversized", Behaviour: livesim.Behaviour{Oversized: true}}},
+	{expoApp, livesim.Room{ID: "room-bad-param", Behaviour: livesim.Behaviour{ErrorCode: tencent.CodeInvalidParam}}},
+	{expoApp, livesim.Room{ID: "room-not-live", Behaviour: livesim.Behaviour{ErrorCode: tencent.CodeNotLiveRoom}}},
+	{expoAppB, livesim.Room{ID: "room-b-gold", Info: livesim.RoomInfo{
+		RoomName: `Tea "Ceremony" \ 茶道`, OwnerAccount: "tea_master_li", CreateTime: expoCreated + 180,
+		TakeSeatMode: "FreeToTake", MaxMemberCount: 20000, Category: []int{5}, ViewCount: 7,
+	}}},
+	{expoAppB, livesim.Room{ID: "room-b-plain", Info: livesim.RoomInfo{
+		RoomName: "Plain", OwnerAccount: "plain_owner", CreateTime: expoCreated + 240, TakeSeatMode: "ApplyToTake",
+	}}},
+}
+
+// expoConfig watches every room of expoRooms plus missing ones; %[1]s is the
+// simulator's URL. request_timeout is below room-slow's delay, and
+// refresh_interval is long enough that no room is refreshed twice.
+const expoConfig = `global:
+  refresh_interval: 5m
+  request_timeout: 1s
+  max_retries: 2
+apps:
+  - sdkappid: 1400000101
+    endpoint: %[1]s
+    identifier: administrator
+    secret_key: e2e-exposition-key-a
+    labels: {env: e2e}
+    rooms:
+      - id: room-ok
+        labels: {team: growth}
+      - id: room-variants
+        labels: {team: ops}
+      - room-missing
+      - room-flaky-recovers
+      - room-flaky-exhausted
+      - room-slow
+      - room-gateway
+      - room-malformed
+      - room-oversized
+      - room-bad-param
+      - room-not-live
+  - sdkappid: 1400000102
+    endpoint: %[1]s
+    identifier: administrator
+    secret_key: e2e-exposition-key-b
+    qps: 20
+    rooms:
+      - {id: room-b-gold, labels: {tier: gold}}
+      - room-b-plain
+      - room-b-missing
+`
+
+// expoExcluded are the exporter's families left out of the golden file,
+// whose values all vary from run to run.
+var expoExcluded = map[string]bool{
+	"tencent_live_api_request_duration_seconds": true,
+	"tencent_live_exporter_build_info":          true,
+}
+
+// expoVarying are the families of the golden file whose sample values vary
+// from run to run (times, and request counts that depend on timing); they
+// are compared without their values.
+var expoVarying = map[string]bool{
+	"tencent_live_room_last_refresh_timestamp_seconds":          true,
+	"tencent_live_api_requests_total":                           true,
+	"tencent_live_refresh_cycle_duration_seconds":               true,
+	"tencent_live_usersig_expiry_timestamp_seconds":             true,
+	"tencent_live_config_last_reload_success_timestamp_seconds": true,
+}
+
+// TestE2EExposition runs the exporter on rooms covering every behaviour of
+// the simulator and compares its exposition with the golden file.
+func TestE2EExposition(t *testing.T) {
+	start := time.Now()
+	sim := startSim(t, livesim.Options{})
+	sim.AddApp(livesim.App{SDKAppID: expoApp, Identifier: expoAdmin, SecretKey: "e2e-exposition-key-a"})
+	sim.AddApp(livesim.App{SDKAppID: expoAppB, Identifier: expoAdmin, SecretKey: "e2e-exposition-key-b"})
+	for _, r := range expoRooms {
+		sim.PutRoom(r.sdkappid, r.room)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "tencent_live.yml", fmt.Sprintf(expoConfig, sim.URL()))
+
+	e := startExporter(t, dir)
+	// room-slow needs three timeouts of 1 s before its first refresh ends.
+	if status, body, err := e.request(http.MethodGet, "/-/ready"); err != nil || status != http.StatusServiceUnavailable {
+		t.Errorf("/-/ready right after start: HTTP %d %q (%v), want 503 until the first pass is done", status, body, err)
+	}
+	waitReady(t, e)
+	raw, fams := e.scrape(t)
+	end := time.Now()
+
+	got := normaliseExposition(raw)
+	if *update {
+		if err := os.WriteFile(goldenFile, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("exposition differs from %s (-want +got):\n%s", goldenFile, diffLines(string(want), got))
+	}
+
+	problems, err := promlint.New(strings.NewReader(raw)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+	for name, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			if m.TimestampMs != nil {
+				t.Errorf("a sample of %s carries a timestamp: %v", name, m)
+			}
+		}
+	}
+
+	// The values left out of the golden file are still checked for range.
+	day := 24 * time.Hour
+	ranges := []struct {
+		name     string
+		min, max float64
+	}{
+		{"tencent_live_room_last_refresh_timestamp_seconds", unixSeconds(start), unixSeconds(end)},
+		{"tencent_live_config_last_reload_success_timestamp_seconds", unixSeconds(start), unixSeconds(end)},
+		{"tencent_live_usersig_expiry_timestamp_seconds", unixSeconds(start.Add(day)) - 1, unixSeconds(end.Add(day))},
+		{"tencent_live_refresh_cycle_duration_seconds", 0, end.Sub(start).Seconds()},
+	}
+	for _, r := range ranges {
+		for _, m := range fams[r.name].GetMetric() {
+			if v := sampleValue(m); v < r.min || v > r.max {
+				t.Errorf("%s%v = %f, want within [%f, %f]", r.name, m.GetLabel(), v, r.min, r.max)
+			}
+		}
+	}
+
+	// Attempts per room: retryable failures are retried max_retries (2)
+	// times, room-level failures and definitive answers are not.
+	stats := sim.Stats(expoApp)
+	attempts := []struct {
+		room string
+		want int
+	}{
+		{"room-ok", 1},
+		{"room-missing", 1},
+		{"room-flaky-recovers", 3},
+		{"room-flaky-exhausted", 3},
+		{"room-slow", 3},
+		{"room-gateway", 3},
+		{"room-malformed", 3},
+		{"room-oversized", 3},
+		{"room-bad-param", 1},
+		{"room-not-live", 1},
+	}
+	for _, a := range attempts {
+		if got := stats.Rooms[a.room][tencent.CommandGetRoomInfo]; got != a.want {
+			t.Errorf("get_room_info requests for %s = %d, want %d", a.room, got, a.want)
+		}
+	}
+}
+
+// unixSeconds returns t as the exporter's timestamp gauges show it.
+func unixSeconds(t time.Time) float64 {
+	return float64(t.UnixNano()) / 1e9
+}
+
+// normaliseExposition keeps the exporter's own families of an exposition,
+// except expoExcluded, with the sample values of expoVarying replaced by a
+// placeholder and the samples of each family sorted, since their order means
+// nothing to Prometheus; HELP, TYPE, names and labels stay as they are. A
+// sample belongs to the family of the HELP or TYPE line before it.
+func normaliseExposition(raw string) string {
+	var (
+		b       strings.Builder
+		family  string
+		samples []string
+	)
+	flush := func() {
+		slices.Sort(samples)
+		for _, s := range samples {
+			b.WriteString(s)
+		}
+		samples = samples[:0]
+	}
+	for _, line := range strings.SplitAfter(raw, "\n") {
+		comment, isComment := strings.CutPrefix(line, "# ")
+		if isComment {
+			flush()
+			if fields := strings.Fields(comment); len(fields) > 1 { // HELP or TYPE, name, ...
+				family = fields[1]
+			}
+		}
+		switch {
+		case line == "" || !strings.HasPrefix(family, "tencent_live_") || expoExcluded[family]:
+		case isComment:
+			b.WriteString(line)
+		case expoVarying[family]:
+			i := strings.LastIndexByte(line, ' ')
+			samples = append(samples, line[:i+1]+"<varies>\n")
+		default:
+			samples = append(samples, line)
+		}
+	}
+	flush()
+	return b.String()
+}
+
+// diffLines describes how got differs from want: the lines of want missing
+// from got (-) and the lines of got not in want (+).
+func diffLines(want, got string) string {
+	missing := map[string]int{}
+	for _, l := range strings.Split(want, "\n") {
+		missing[l]++
+	}
+	var out []string
+	for _, l := range strings.Split(got, "\n") {
+		if missing[l] > 0 {
+			missing[l]--
+			continue
+		}
+		out = append(out, "+ "+l)
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if missing[l] > 0 {
+			missing[l]--
+			out = append(out, "- "+l)
+		}
+	}
+	if len(out) == 0 {
+		return "the same lines in another order"
+	}
+	return strings.Join(out, "\n")
+}
+
+// The app of the reload tests.
+const (
+	reloadApp = 1400000201
+	reloadKey = "e2e-reload-key"
+)
+
+// reloadConfig returns a configuration watching rooms of reloadApp at qps;
+// room files are those matching rooms/*.yml when withRoomFiles is set.
+func reloadConfig(endpoint string, qps int, withRoomFiles bool, rooms ...string) string {
+	cfg := fmt.Sprintf(`global: {refresh_interval: 5m, request_timeout: 2s}
+apps:
+  - sdkappid: %d
+    endpoint: %s
+    identifier: administrator
+    secret_key: %s
+    qps: %d
+    rooms: [%s]
+`, reloadApp, endpoint, reloadKey, qps, strings.Join(rooms, ", "))
+	if withRoomFiles {
+		cfg += "    room_files: [rooms/*.yml]\n"
+	}
+	return cfg
+}
+
+// startReloadSim starts a simulator holding reloadApp with rooms r1..r4.
+func startReloadSim(t *testing.T) *livesim.Server {
+	t.Helper()
+	sim := startSim(t, livesim.Options{})
+	sim.AddApp(livesim.App{SDKAppID: reloadApp, Identifier: expoAdmin, SecretKey: reloadKey})
+	for _, id := range []string{"r1", "r2", "r3", "r4", "file-room-1", "file-room-2"} {
+		sim.PutRoom(reloadApp, livesim.Room{ID: id, Info: livesim.RoomInfo{RoomName: id, CreateTime: expoCreated}})
+	}
+	return sim
+}
+
+// reloadBySIGHUP sends SIGHUP and waits for the exporter to log the
+// outcome; it reports whether the reload succeeded, and the log line.
+func reloadBySIGHUP(t *testing.T, e *exporter) (bool, string) {
+	t.Helper()
+	const marker = "trigger=SIGHUP"
+	before := len(linesWith(e.stderr.String(), marker))
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	waitFor(t, settleTimeout, "the SIGHUP reload to be logged", func() error {
+		lines := linesWith(e.stderr.String(), marker)
+		if len(lines) <= before {
+			return errors.New("not logged yet")
+		}
+		line = lines[before]
+		return nil
+	})
+	return strings.Contains(line, `msg="Configuration reloaded"`), line
+}
+
+// reloadByPOST posts to /-/reload; it reports whether the reload succeeded
+// (200) or was refused (500), and the answer's body.
+func reloadByPOST(t *testing.T, e *exporter) (bool, string) {
+	t.Helper()
+	status, body, err := e.request(http.MethodPost, "/-/reload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusOK && status != http.StatusInternalServerError {
+		t.Fatalf("POST /-/reload: HTTP %d %q, want 200 or 500", status, body)
+	}
+	return status == http.StatusOK, body
+}
+
+// linesWith returns the lines of text containing s.
+func linesWith(text, s string) []string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// reloadState is what /metrics says about the configuration in force.
+type reloadState struct {
+	fams      families
+	success   float64
+	timestamp float64
+	qps       float64
+}
+
+// scrapeReloadState scrapes the reload gauges and reloadApp's rate.
+func scrapeReloadState(t *testing.T, e *exporter) reloadState {
+	t.Helper()
+	_, fams := e.scrape(t)
+	s := reloadState{fams: fams}
+	var ok [3]bool
+	s.success, ok[0] = fams.value("tencent_live_config_last_reload_successful")
+	s.timestamp, ok[1] = fams.value("tencent_live_config_last_reload_success_timestamp_seconds")
+	s.qps, ok[2] = fams.value("tencent_live_api_rate_limit_qps", "sdkappid", strconv.Itoa(reloadApp), "api", tencent.CommandGetRoomInfo)
+	if ok != [3]bool{true, true, true} {
+		t.Fatalf("reload gauges or rate missing from /metrics (found: %v)", ok)
+	}
+	return s
+}
+
+// checkRooms fails the test unless exactly the given rooms have series, each
+// with exists 1.
+func checkRooms(t *testing.T, fams families, rooms ...string) {
+	t.Helper()
+	exists := fams.byLabel("tencent_live_room_exists", "room_id")
+	refresh := fams.byLabel("tencent_live_room_refresh_success", "room_id")
+	for _, id := range rooms {
+		if exists[id] != 1 {
+			t.Errorf("room %s: tencent_live_room_exists missing or not 1 (all: %v)", id, exists)
+		}
+	}
+	if len(refresh) != len(rooms) {
+		t.Errorf("rooms with series: %v, want exactly %v", refresh, rooms)
+	}
+}
+
+// waitRoomExists waits until room has tencent_live_room_exists 1, which
+// needs a definitive answer, and returns how long that took.
+func waitRoomExists(t *testing.T, e *exporter, room string) time.Duration {
+	t.Helper()
+	return waitFor(t, settleTimeout, room+" to exist in /metrics", func() error {
+		_, fams := e.scrape(t)
+		if v, ok := fams.value("tencent_live_room_exists", "room_id", room); !ok || v != 1 {
+			return fmt.Errorf("tencent_live_room_exists{room_id=%q} = %v (present: %v)", room, v, ok)
+		}
+		return nil
+	})
+}
+
+// TestE2EReload reloads the configuration by SIGHUP and by POST /-/reload:
+// valid changes apply at once, an invalid one is refused and the old
+// configuration keeps running, and the reload gauges follow.
+func TestE2EReload(t *testing.T) {
+	triggers := []struct {
+		name   string
+		reload func(*testing.T, *exporter) (bool, string)
+	}{
+		{"SIGHUP", reloadBySIGHUP},
+		{"POST", reloadByPOST},
+	}
+	for _, tr := range triggers {
+		t.Run(tr.name, func(t *testing.T) {
+			sim := startReloadSim(t)
+			dir := t.TempDir()
+			cfg := writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 10, false, "r1", "r2"))
+			e := startExporter(t, dir)
+			waitReady(t, e)
+			first := scrapeReloadState(t, e)
+			checkRooms(t, first.fams, "r1", "r2")
+			if first.success != 1 || first.qps != 10 {
+				t.Errorf("at start: reload successful %v, qps %v; want 1, 10", first.success, first.qps)
+			}
+
+			// A valid change applies as soon as the reload is done.
+			writeFile(t, dir, filepath.Base(cfg), reloadConfig(sim.URL(), 20, false, "r1", "r3"))
+			if ok, msg := tr.reload(t, e); !ok {
+				t.Fatalf("valid reload refused: %s", msg)
+			}
+			valid := scrapeReloadState(t, e)
+			if names := valid.fams.namesWith("room_id", "r2"); len(names) > 0 {
+				t.Errorf("removed room r2 still in %v", names)
+			}
+			if valid.qps != 20 || valid.success != 1 || !(valid.timestamp > first.timestamp) {
+				t.Errorf("after a valid reload: qps %v, successful %v, timestamp %f (before %f); want 20, 1, later",
+					valid.qps, valid.success, valid.timestamp, first.timestamp)
+			}
+			t.Logf("added room r3 answered %s after the reload", waitRoomExists(t, e, "r3"))
+
+			// An invalid configuration is refused with its reason.
+			writeFile(t, dir, filepath.Base(cfg), reloadConfig(sim.URL(), 500, false, "r1", "r4"))
+			ok, msg := tr.reload(t, e)
+			if ok || !strings.Contains(msg, "apps[0].qps: must be 1..200, got 500") {
+				t.Errorf("invalid reload: succeeded %v, message %q; want refused naming apps[0].qps", ok, msg)
+			}
+			refused := scrapeReloadState(t, e)
+			checkRooms(t, refused.fams, "r1", "r3")
+			if refused.qps != 20 || refused.success != 0 || refused.timestamp != valid.timestamp {
+				t.Errorf("after an invalid reload: qps %v, successful %v, timestamp %f (before %f); want 20, 0, unchanged",
+					refused.qps, refused.success, refused.timestamp, valid.timestamp)
+			}
+
+			// The next valid reload succeeds again.
+			writeFile(t, dir, filepath.Base(cfg), reloadConfig(sim.URL(), 30, false, "r1", "r4"))
+			if ok, msg := tr.reload(t, e); !ok {
+				t.Fatalf("valid reload after an invalid one refused: %s", msg)
+			}
+			again := scrapeReloadState(t, e)
+			if names := again.fams.namesWith("room_id", "r3"); len(names) > 0 {
+				t.Errorf("removed room r3 still in %v", names)
+			}
+			if again.qps != 30 || again.success != 1 || !(again.timestamp > valid.timestamp) {
+				t.Errorf("after the next valid reload: qps %v, successful %v, timestamp %f (before %f); want 30, 1, later",
+					again.qps, again.success, again.timestamp, valid.timestamp)
+			}
+			waitRoomExists(t, e, "r4")
+
+			if status, _, err := e.request(http.MethodGet, "/-/reload"); err != nil || status != http.StatusMethodNotAllowed {
+				t.Errorf("GET /-/reload: HTTP %d (%v), want 405", status, err)
+			}
+		})
+	}
+}
+
+// TestE2ERoomFiles adds a room file matching an app's room_files glob and
+// expects its room to be watched without any reload signal.
+func TestE2ERoomFiles(t *testing.T) {
+	sim := startReloadSim(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rooms"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "rooms/a.yml", "- file-room-1\n")
+	writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 10, true, "r1"))
+	e := startExporter(t, dir)
+	waitReady(t, e)
+	_, fams := e.scrape(t)
+	checkRooms(t, fams, "r1", "file-room-1")
+
+	writeFile(t, dir, "rooms/b.yml", "- id: file-room-2\n  labels: {team: files}\n")
+	took := waitFor(t, settleTimeout, "the room of the new room file", func() error {
+		_, fams := e.scrape(t)
+		if n, _ := fams.value("tencent_live_rooms", "source", "file"); n != 2 {
+			return fmt.Errorf("tencent_live_rooms{source=\"file\"} = %v", n)
+		}
+		if v, _ := fams.value("tencent_live_room_exists", "room_id", "file-room-2", "team", "files"); v != 1 {
+			return errors.New("file-room-2 has no tencent_live_room_exists 1 with its label")
+		}
+		return nil
+	})
+	t.Logf("room file picked up after %s", took)
+	_, fams = e.scrape(t)
+	checkRooms(t, fams, "r1", "file-room-1", "file-room-2")
+	if v, _ := fams.value("tencent_live_config_last_reload_successful"); v != 1 {
+		t.Errorf("tencent_live_config_last_reload_successful = %v after a valid room file, want 1", v)
+	}
+}
+
+// The apps of the secrets test.
+const (
+	secretApp    = 1400000301 // reached through a recording proxy
+	secretAppNet = 1400000302 // at a closed port: network errors
+	secretKeyA   = "S3CRET-KEY-A-e2e-9f8e7d6c5b4a"
+	secretKeyB   = "S3CRET-KEY-B-e2e-0a1b2c3d4e5f"
+)
+
+// secretConfig is the secrets test's configuration: %[1]s is the proxy's
+// URL, %[2]s the closed endpoint, %[3]s the key file of app A, %[4]s what
+// else app A sets.
+const secretConfig = `global: {refresh_interval: 5m, request_timeout: 2s, max_retries: 2}
+apps:
+  - sdkappid: 1400000301
+    endpoint: %[1]s
+    identifier: administrator
+    secret_key_file: %[3]s
+    rooms: [room-ok, room-gateway, room-bad-param, room-missing]
+%[4]s  - sdkappid: 1400000302
+    endpoint: %[2]s
+    identifier: administrator
+    secret_key: ` + secretKeyB + `
+    rooms: [net-1, net-2, net-3, net-4]
+`
+
+// userSigRecorder is a reverse proxy to the simulator that records the
+// UserSigs of the requests passing through it.
+type userSigRecorder struct {
+	mu   sync.Mutex
+	sigs map[string]bool
+}
+
+// startUserSigRecorder starts a recording proxy to target and returns it
+// with its URL.
+func startUserSigRecorder(t *testing.T, target string) (*userSigRecorder, string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &userSigRecorder{sigs: map[string]bool{}}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.sigs[r.URL.Query().Get("usersig")] = true
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return rec, srv.URL
+}
+
+// seen returns the UserSigs recorded.
+func (r *userSigRecorder) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var sigs []string
+	for s := range r.sigs {
+		sigs = append(sigs, s)
+	}
+	return sigs
+}
+
+// userSigsBetween returns every UserSig the exporter may have generated for
+// an app between from and to: one per second, as a UserSig carries its
+// issue time in seconds (default usersig_ttl of 24 h).
+func userSigsBetween(t *testing.T, sdkappid uint64, key string, from, to time.Time) map[string]bool {
+	t.Helper()
+	sigs := map[string]bool{}
+	for at := from.Truncate(time.Second); !at.After(to); at = at.Add(time.Second) {
+		sig, err := usersig.GenUserSigAt(sdkappid, key, expoAdmin, int64(24*time.Hour/time.Second), nil, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs[sig] = true
+	}
+	return sigs
+}
+
+// TestE2ESecrets runs the exporter at debug level with network and HTTP
+// errors in play and looks for its secrets everywhere it writes.
+func TestE2ESecrets(t *testing.T) {
+	start := time.Now()
+	sim := startSim(t, livesim.Options{})
+	sim.AddApp(livesim.App{SDKAppID: secretApp, Identifier: expoAdmin, SecretKey: secretKeyA})
+	sim.PutRoom(secretApp, livesim.Room{ID: "room-ok", Info: livesim.RoomInfo{RoomName: "ok"}})
+	sim.PutRoom(secretApp, livesim.Room{ID: "room-gateway", Behaviour: livesim.Behaviour{Gateway: true}})
+	sim.PutRoom(secretApp, livesim.Room{ID: "room-bad-param", Behaviour: livesim.Behaviour{ErrorCode: tencent.CodeInvalidParam}})
+	recorder, proxyURL := startUserSigRecorder(t, sim.URL())
+
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "tencent_live.key", secretKeyA+"\n")
+	closed := closedEndpoint(t)
+	writeFile(t, dir, "tencent_live.yml", fmt.Sprintf(secretConfig, proxyURL, closed, keyFile, ""))
+	e := startExporter(t, dir, "--log.level=debug")
+	waitReady(t, e)
+
+	// The error paths were taken: an HTTP error for app A, network errors
+	// that paused app B, a room-level error logged with Tencent's text.
+	_, fams := e.scrape(t)
+	for _, c := range []struct{ sdkappid, code string }{
+		{strconv.Itoa(secretApp), "http_502"},
+		{strconv.Itoa(secretAppNet), "network"},
+	} {
+		if _, ok := fams.value("tencent_live_api_requests_total", "sdkappid", c.sdkappid, "code", c.code); !ok {
+			t.Errorf("no tencent_live_api_requests_total{sdkappid=%q,code=%q}", c.sdkappid, c.code)
+		}
+	}
+	waitFor(t, settleTimeout, "the failures to be logged", func() error {
+		logs := e.stderr.String()
+		for _, want := range []string{"sdkappid=" + strconv.Itoa(secretAppNet) + " msg=\"Tencent API unusable", "room_id=room-bad-param"} {
+			if !strings.Contains(logs, want) {
+				return fmt.Errorf("no log line with %q", want)
+			}
+		}
+		return nil
+	})
+
+	// An invalid configuration that holds the key inline, refused by POST.
+	writeFile(t, dir, "tencent_live.yml", fmt.Sprintf(secretConfig, proxyURL, closed, keyFile,
+		"    secret_key: "+secretKeyA+"\n    qps: 500\n"))
+	status, reloadBody, err := e.request(http.MethodPost, "/-/reload")
+	if err != nil || status != http.StatusInternalServerError || !strings.Contains(reloadBody, "apps[0]") {
+		t.Errorf("POST /-/reload with an invalid config: HTTP %d %q (%v), want 500 naming apps[0]", status, reloadBody, err)
+	}
+
+	configPage := e.get(t, "/config")
+	for _, want := range []string{"secret_key_file: " + keyFile, "secret_key: <secret>"} {
+		if !strings.Contains(configPage, want) {
+			t.Errorf("/config lacks %q:\n%s", want, configPage)
+		}
+	}
+	outputs := []struct{ name, text string }{
+		{"/metrics", e.get(t, "/metrics")},
+		{"/config", configPage},
+		{"/", e.get(t, "/")},
+		{"the body of the refused reload", reloadBody},
+		{"stderr", e.stderr.String()},
+	}
+
+	end := time.Now().Add(time.Second)
+	sigsA := userSigsBetween(t, secretApp, secretKeyA, start, end)
+	seen := recorder.seen()
+	if len(seen) == 0 {
+		t.Fatal("the proxy saw no request")
+	}
+	for _, sig := range seen {
+		if !sigsA[sig] {
+			t.Errorf("the exporter sent a UserSig not among those expected: %q", sig)
+		}
+	}
+	type secret struct{ name, value string }
+	secrets := []secret{
+		{"the secret key of app A", secretKeyA},
+		{"the secret key of app B", secretKeyB},
+	}
+	sigsB := userSigsBetween(t, secretAppNet, secretKeyB, start, end)
+	for _, app := range []struct {
+		name string
+		sigs map[string]bool
+	}{{"A", sigsA}, {"B", sigsB}} {
+		for sig := range app.sigs {
+			secrets = append(secrets,
+				secret{"a UserSig of app " + app.name, sig},
+				secret{"a query-escaped UserSig of app " + app.name, url.QueryEscape(sig)})
+		}
+	}
+	for _, out := range outputs {
+		if strings.Contains(strings.ToLower(out.text), "usersig=") {
+			t.Errorf("%s contains a usersig query parameter", out.name)
+		}
+		for _, s := range secrets {
+			if strings.Contains(out.text, s.value) {
+				t.Errorf("%s contains %s", out.name, s.name)
+			}
+		}
+	}
+}
+
+// TestE2EShutdownWhileAPISlow sends SIGTERM while every API request takes 3 s
+// and expects a clean exit within 5 s.
+func TestE2EShutdownWhileAPISlow(t *testing.T) {
+	const app = 1400000401
+	sim := startSim(t, livesim.Options{Latency: 3 * time.Second})
+	sim.AddApp(livesim.App{SDKAppID: app, Identifier: expoAdmin, SecretKey: reloadKey})
+	var rooms []string
+	for i := 1; i <= 10; i++ {
+		id := fmt.Sprintf("slow-%02d", i)
+		rooms = append(rooms, id)
+		sim.PutRoom(app, livesim.Room{ID: id})
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "tencent_live.yml", fmt.Sprintf(`global: {refresh_interval: 30s, request_timeout: 5s}
+apps:
+  - {sdkappid: %d, endpoint: %s, identifier: administrator, secret_key: %s, rooms: [%s]}
+`, app, sim.URL(), reloadKey, strings.Join(rooms, ", ")))
+	e := startExporter(t, dir)
+
+	waitFor(t, settleTimeout, "requests in flight at the simulator", func() error {
+		s := sim.Stats(app)
+		answered := s.Abandoned
+		for _, n := range s.HTTPStatus {
+			answered += n
+		}
+		if s.Requests[tencent.CommandGetRoomInfo]-answered < 1 {
+			return errors.New("no request in flight")
+		}
+		return nil
+	})
+	signalled := time.Now()
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.done:
+	case <-time.After(settleTimeout):
+		t.Fatalf("the exporter still runs %s after SIGTERM", settleTimeout)
+	}
+	took := time.Since(signalled)
+	t.Logf("exited %s after SIGTERM", took)
+	if took >= 5*time.Second {
+		t.Errorf("exit took %s after SIGTERM, want < 5s", took)
+	}
+	if e.waitErr != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0", e.waitErr)
+	}
+}
+
+// TestE2EDemo runs --demo without a configuration file and expects the demo
+// rooms within 10 s of the start, exactly one of them dissolved.
+func TestE2EDemo(t *testing.T) {
+	e := startExporter(t, t.TempDir(), "--demo")
+	within := 10 * time.Second
+	deadline := e.started.Add(within)
+	waitFor(t, time.Until(deadline), "the demo rooms", func() error {
+		_, fams := e.scrape(t)
+		exists := fams.byLabel("tencent_live_room_exists", "room_id")
+		for _, r := range livesim.DemoRooms() {
+			if exists[r.ID] != 1 {
+				return fmt.Errorf("%s: no tencent_live_room_exists 1 yet", r.ID)
+			}
+		}
+		if v, ok := exists[livesim.DemoDissolvedRoom]; !ok || v != 0 {
+			return fmt.Errorf("%s: no tencent_live_room_exists 0 yet", livesim.DemoDissolvedRoom)
+		}
+		if len(exists) != len(livesim.DemoRoomIDs()) {
+			return fmt.Errorf("tencent_live_room_exists for %d rooms, want %d", len(exists), len(livesim.DemoRoomIDs()))
+		}
+		return nil
+	})
+	t.Logf("demo rooms shown %s after the start", time.Since(e.started).Round(time.Millisecond))
+}
+
+// TestE2ECommandLine runs the one-shot commands: --config.check on a valid
+// and an invalid file, and --version.
+func TestE2ECommandLine(t *testing.T) {
+	dir := t.TempDir()
+	valid := fmt.Sprintf(`apps:
+  - {sdkappid: 1400000501, region: singapore, identifier: administrator, secret_key: k1, rooms: [a, b]}
+  - {sdkappid: 1400000502, endpoint: %s, identifier: administrator, secret_key: k2, rooms: [c]}
+`, closedEndpoint(t))
+	writeFile(t, dir, "valid.yml", valid)
+	writeFile(t, dir, "invalid.yml", strings.Replace(valid, "rooms: [a, b]", "rooms: [a, b], qps: 500", 1))
+
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+	}{
+		{"config.check valid", []string{"--config.check", "--config.file=valid.yml"}, 0,
+			[]string{"valid.yml: valid", "2 apps", "3 rooms"}},
+		{"config.check invalid", []string{"--config.check", "--config.file=invalid.yml"}, 1,
+			[]string{"invalid.yml: invalid", "apps[0].qps: must be 1..200, got 500"}},
+		{"version", []string{"--version"}, 0,
+			[]string{exporterName + ", version " + testVersion}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			cmd := exporterCommand(ctx, t, dir, tt.args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var exit *exec.ExitError
+			switch {
+			case errors.As(err, &exit):
+				code = exit.ExitCode()
+			case err != nil:
+				t.Fatal(err)
+			}
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d", code, tt.wantCode)
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q", want)
+				}
+			}
+			if t.Failed() {
+				t.Logf("stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+			}
+		})
+	}
+}
