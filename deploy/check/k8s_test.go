@@ -262,7 +262,7 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		key := path.Base(a.SecretKeyFile)
 		_, inData := o.secret.Data[key]
 		_, inString := o.secret.StringData[key]
-		if path.Dir(a.SecretKeyFile) != secretDir || !(inData || inString) {
+		if path.Dir(a.SecretKeyFile) != secretDir || (!inData && !inString) {
 			t.Errorf("apps[%d].secret_key_file %s is not a key of the Secret mounted at %s", i, a.SecretKeyFile, secretDir)
 		}
 	}

@@ -59,7 +59,7 @@ func startProcess(t testing.TB, name, bin string, args ...string) *process {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
-		p.stop(t, 10*time.Second)
+		_, _ = p.stop(t, 10*time.Second)
 		if t.Failed() {
 			data, _ := os.ReadFile(logPath)
 			t.Logf("--- %s log (last 4 KiB) ---\n%s", name, tail(data, 4096))
