@@ -48,7 +48,7 @@ func (s *Server) roomReply(rm *room, command, next string, now time.Time) reply 
 	switch {
 	case b.Gateway:
 		return gatewayError()
-	case rm.flaky():
+	case rm.flaky(command):
 		return s.fail(tencent.CodeInternal, errorInfo(tencent.CodeInternal))
 	case b.ErrorCode != 0:
 		return s.fail(b.ErrorCode, errorInfo(b.ErrorCode))

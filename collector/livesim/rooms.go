@@ -79,7 +79,7 @@ type Behaviour struct {
 	Delay time.Duration
 	// Gateway answers HTTP 502 with an HTML body, as a gateway would.
 	Gateway bool
-	// Flaky answers the room's next Flaky requests (of any room command)
+	// Flaky answers the room's next Flaky requests of each room command
 	// with 100001, then answers normally.
 	Flaky int
 	// FlakyRepeat repeats Flaky's cycle: Flaky failures, one success,
@@ -105,8 +105,8 @@ type Behaviour struct {
 // room is a Room as the server keeps it.
 type room struct {
 	Room
-	since  time.Time // simulator time when the room was put
-	served int       // requests counted for Flaky
+	since  time.Time      // simulator time when the room was put
+	served map[string]int // requests counted for Flaky, per command
 }
 
 // PutRoom adds a room to an app, or replaces it; a replaced room starts
@@ -123,7 +123,7 @@ func (s *Server) PutRoom(sdkappid uint64, r Room) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state(sdkappid).rooms[r.ID] = &room{Room: r, since: now}
+	s.state(sdkappid).rooms[r.ID] = &room{Room: r, since: now, served: map[string]int{}}
 }
 
 // DissolveRoom removes a room: from then on it answers 100004, as a room
@@ -136,15 +136,16 @@ func (s *Server) DissolveRoom(sdkappid uint64, id string) {
 	}
 }
 
-// flaky reports whether the room's current request fails under Flaky, and
-// moves its cycle on.
-func (rm *room) flaky() bool {
+// flaky reports whether the room's current request of command fails under
+// Flaky, and moves the command's cycle on. Each command has its own cycle:
+// the failures of one command's backend say nothing of another's.
+func (rm *room) flaky(command string) bool {
 	n := rm.Behaviour.Flaky
 	if n <= 0 {
 		return false
 	}
-	i := rm.served
-	rm.served++
+	i := rm.served[command]
+	rm.served[command]++
 	if rm.Behaviour.FlakyRepeat {
 		return i%(n+1) < n
 	}

@@ -257,9 +257,11 @@ func TestBehaviours(t *testing.T) {
 	if got := codes("cycle", 7); got != "100001 100001 0 100001 100001 0 100001" {
 		t.Errorf("repeating flaky: %s", got)
 	}
-	// The cycle spans the room commands, and a new PutRoom restarts it.
+	// Each room command has its own cycle, and a new PutRoom restarts them.
 	wantCode(t, f.call(tencent.CommandGetRoomStats, `{"RoomId":"cycle"}`), 100001)
-	wantCode(t, f.call(tencent.CommandGetMemberList, `{"RoomId":"cycle"}`), 0)
+	wantCode(t, f.call(tencent.CommandGetRoomStats, `{"RoomId":"cycle"}`), 100001)
+	wantCode(t, f.call(tencent.CommandGetRoomStats, `{"RoomId":"cycle"}`), 0)
+	wantCode(t, f.call(tencent.CommandGetMemberList, `{"RoomId":"cycle"}`), 100001)
 	put("cycle", Behaviour{Flaky: 2, FlakyRepeat: true})
 	wantCode(t, f.roomInfo("cycle"), 100001)
 
