@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -41,6 +43,14 @@ const (
 	roomFilesCheckInterval = 5 * time.Second
 	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
 	shutdownGrace = 4 * time.Second
+	// demoConfiguredLive is how many demo live rooms --demo configures; the
+	// public ones after them are found by discovery.
+	demoConfiguredLive = 20
+	// Probe timeouts: the scrape timeout less probeOffset, never below
+	// minProbeTimeout; defaultProbeTimeout when Prometheus sends none.
+	probeOffset         = 500 * time.Millisecond
+	minProbeTimeout     = 100 * time.Millisecond
+	defaultProbeTimeout = 10 * time.Second
 )
 
 func main() {
@@ -100,6 +110,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	// Signals are caught from here on, so that none arriving during start-up
+	// kills the process instead of reloading or stopping it cleanly.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(term)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	fetcher := collector.NewFetcher(ctx, logger, nil)
@@ -126,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return changed || err != nil, err
 	})
-	go reloads.run(ctx, roomFilesCheckInterval)
+	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
 	mux := http.NewServeMux()
 	mux.Handle(*telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
@@ -142,6 +161,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "Ready")
 	})
 	mux.HandleFunc("/-/reload", reloads.handle)
+	mux.Handle("/probe", probeHandler(fetcher))
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, safeConfig.Get().String())
@@ -156,6 +176,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
 				{Address: "/-/ready", Text: "Readiness"},
 				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/probe?sdkappid=&room_id=", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
 			},
 		})
 		if err != nil {
@@ -169,9 +190,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
 
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(term)
 	select {
 	case sig := <-term:
 		level.Info(logger).Log("msg", "Shutting down", "signal", sig)
@@ -215,6 +233,43 @@ func newLoggers(lvl, format string, w io.Writer) (log.Logger, *slog.Logger) {
 	return logger, slogger
 }
 
+// probeHandler serves /probe?sdkappid=<n>&room_id=<id>: one room fetched
+// now, within the scrape timeout Prometheus announces minus probeOffset.
+func probeHandler(fetcher *collector.Fetcher) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query := r.URL.Query()
+		sdkappid, err := strconv.ParseUint(query.Get("sdkappid"), 10, 64)
+		if err != nil || sdkappid == 0 {
+			http.Error(w, "sdkappid parameter is missing or not a positive integer", http.StatusBadRequest)
+			return
+		}
+		roomID := query.Get("room_id")
+		if roomID == "" {
+			http.Error(w, "room_id parameter is missing", http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout(r.Header))
+		defer cancel()
+		families, err := fetcher.Probe(ctx, sdkappid, roomID)
+		if errors.Is(err, collector.ErrUnknownApp) {
+			http.Error(w, fmt.Sprintf("sdkappid %d: %v", sdkappid, err), http.StatusBadRequest)
+			return
+		}
+		gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil })
+		promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	})
+}
+
+// probeTimeout is the scrape timeout of the header Prometheus sends, less
+// probeOffset to answer in time; defaultProbeTimeout without the header.
+func probeTimeout(h http.Header) time.Duration {
+	seconds, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
+	if err != nil || seconds <= 0 {
+		return defaultProbeTimeout
+	}
+	return max(time.Duration(seconds*float64(time.Second))-probeOffset, minProbeTimeout)
+}
+
 // summary describes a configuration in one line.
 func summary(cfg *config.Config) string {
 	rooms := 0
@@ -240,11 +295,9 @@ func newReloader(logger log.Logger, reload func() error, checkRoomFiles func() (
 	return &reloader{logger: logger, reload: reload, checkRoomFiles: checkRoomFiles, requests: make(chan chan error)}
 }
 
-// run serves reloads until ctx ends, checking the room files every interval.
-func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// run serves reloads until ctx ends, on each signal from hup and each
+// request, checking the room files every interval.
+func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, interval time.Duration) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -297,6 +350,8 @@ func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
 
 // startDemo starts the simulated Live API with its sample rooms and returns
 // a configuration watching them, built through the ordinary config parser.
+// Most rooms are configured; the last public ones are left for discovery
+// to find, and audience and statistics are fetched too.
 func startDemo() (*livesim.Server, *config.Config, error) {
 	sim, err := livesim.StartDemo(livesim.Options{})
 	if err != nil {
@@ -304,12 +359,27 @@ func startDemo() (*livesim.Server, *config.Config, error) {
 	}
 	var b strings.Builder
 	app := livesim.DemoApp()
-	fmt.Fprintf(&b, "global: {refresh_interval: 15s}\napps:\n- sdkappid: %d\n  endpoint: %s\n  identifier: %s\n  secret_key: %q\n  qps: 20\n  labels: {env: demo}\n  rooms:\n",
-		app.SDKAppID, sim.URL(), app.Identifier, app.SecretKey)
+	fmt.Fprintf(&b, `global: {refresh_interval: 15s}
+apps:
+- sdkappid: %d
+  endpoint: %s
+  identifier: %s
+  secret_key: %q
+  qps: 20
+  members: {enabled: true, qps: 10}
+  stats: {enabled: true, qps: 10}
+  discovery: {enabled: true, interval: 1m, qps: 2}
+  labels: {env: demo}
+  rooms:
+`, app.SDKAppID, sim.URL(), app.Identifier, app.SecretKey)
 	teams := []string{"growth", "ops", "live-events"}
-	for i, id := range livesim.DemoRoomIDs() {
-		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", id, teams[i%len(teams)])
+	for i, room := range livesim.DemoRooms() {
+		if i >= demoConfiguredLive && room.Info.IsPublicVisible && strings.HasPrefix(room.ID, "demo-live-") {
+			continue // left for discovery
+		}
+		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", room.ID, teams[i%len(teams)])
 	}
+	fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", livesim.DemoDissolvedRoom, teams[0])
 	cfg, err := config.Parse([]byte(b.String()), "")
 	if err != nil {
 		sim.Close()

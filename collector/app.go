@@ -12,173 +12,277 @@ import (
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
 
-// roomInfoAPI is the fetcher's edge to Tencent: one room's details.
-// *tencent.Client implements it.
-type roomInfoAPI interface {
+// liveAPI is the fetcher's edge to Tencent: the Live read commands of one
+// app. *tencent.Client implements it.
+type liveAPI interface {
 	GetRoomInfo(ctx context.Context, roomID string) (tencent.RoomInfo, error)
+	GetMemberList(ctx context.Context, roomID, next string) (tencent.MemberList, error)
+	GetRoomStats(ctx context.Context, roomID string) (tencent.RoomStats, error)
+	GetRoomList(ctx context.Context, next string, count int) (tencent.RoomList, error)
 }
+
+// Lanes: each refreshes every room with one command, within its own budget.
+const (
+	laneInfo = iota
+	laneMembers
+	laneStats
+	laneCount
+)
+
+// laneCommands are the commands of the lanes.
+var laneCommands = [laneCount]string{tencent.CommandGetRoomInfo, tencent.CommandGetMemberList, tencent.CommandGetRoomStats}
 
 // appSettings is what one app's fetcher takes from the configuration.
 type appSettings struct {
-	api             roomInfoAPI
+	api             liveAPI
 	creds           *credentials
-	qps             int
-	maxConcurrency  int // 0 = derived from the rate and the observed latency
+	qps             [laneCount]int // 0 turns a lane off; the info lane is always on
+	maxConcurrency  int            // per lane; 0 = derived from the rate and the observed latency
 	refreshInterval time.Duration
 	staleAfter      time.Duration
 	maxRetries      int
+	discovery       discoverySettings
+	labelNames      []string // of room series: sdkappid, room_id, the app's, then the rooms'
+	appLabelValues  []string // values of the app's labels
 }
 
 // wantedRoom is a room the configuration asks to watch, with the values of
-// its labels in the order of the app view's label names.
+// its labels in the order of the settings' label names.
 type wantedRoom struct {
 	id          string
 	source      string
 	labelValues []string
 }
 
-// app fetches the rooms of one SDKAppID: a single loop takes due rooms in
-// order, books each request on the budget, bounds the requests in flight and
-// starts one goroutine per attempt; attempts report back through record.
+// app fetches the rooms of one SDKAppID. Each lane runs one loop that takes
+// due rooms in order, books each request on the lane's budget, bounds the
+// requests in flight and starts one goroutine per attempt; attempts report
+// back through record. Discovery, when on, runs a loop of its own.
 type app struct {
 	id      string // the SDKAppID in decimal, as in labels
 	logger  log.Logger
 	metrics *apiMetrics
-	budget  *Budget
+	lanes   [laneCount]*lane
+	finder  *discovery
 	view    atomic.Pointer[appView]
 
-	wake     chan struct{} // nudges the loop after a change; capacity 1
-	released chan struct{} // tells the loop a request finished; capacity 1
 	inflight sync.WaitGroup
 
-	mu       sync.Mutex
-	settings appSettings
-	rooms    map[string]*room
-	queue    roomQueue
-	busy     int           // requests in flight
-	latency  time.Duration // moving average of request durations
-	health   appHealth
-	passes   passTracker
+	mu         sync.Mutex
+	settings   appSettings
+	configured []wantedRoom
+	rooms      map[string]*room
+	health     appHealth
+	passes     passTracker // of the info lane
+}
+
+// lane is the refreshing of every room of an app with one command.
+type lane struct {
+	kind     int
+	command  string
+	budget   *Budget
+	wake     chan struct{} // nudges the loop after a change; capacity 1
+	released chan struct{} // tells the loop a request finished; capacity 1
+
+	// Guarded by the app's mutex.
+	queue   taskQueue
+	busy    int           // requests in flight
+	latency time.Duration // moving average of request durations
 }
 
 // newApp returns the fetcher of one app; call apply, then run.
 func newApp(sdkappid uint64, logger log.Logger, metrics *apiMetrics) *app {
 	id := formatID(sdkappid)
 	a := &app{
-		id:       id,
-		logger:   log.With(logger, "sdkappid", id),
-		metrics:  metrics,
-		budget:   NewBudget(1, nil),
-		wake:     make(chan struct{}, 1),
-		released: make(chan struct{}, 1),
-		rooms:    map[string]*room{},
-		health:   appHealth{up: true},
+		id:      id,
+		logger:  log.With(logger, "sdkappid", id),
+		metrics: metrics,
+		rooms:   map[string]*room{},
+		health:  appHealth{up: true},
+		finder:  newDiscovery(),
+	}
+	for kind := range a.lanes {
+		a.lanes[kind] = &lane{
+			kind:     kind,
+			command:  laneCommands[kind],
+			budget:   NewBudget(1, nil),
+			wake:     make(chan struct{}, 1),
+			released: make(chan struct{}, 1),
+		}
 	}
 	a.passes.reset(time.Now())
 	return a
 }
 
-// apply installs new settings and a new room list: rooms that stay keep
-// their state, removed rooms leave at once, new rooms are due now.
-func (a *app) apply(s appSettings, view *appView, wanted []wantedRoom) {
+// apply installs new settings and the configured rooms: rooms that stay
+// keep their state, removed rooms leave at once, new rooms are due now.
+func (a *app) apply(s appSettings, configured []wantedRoom) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := time.Now()
 	a.settings = s
-	a.budget.SetQPS(s.qps)
+	a.configured = configured
+	for kind, l := range a.lanes {
+		if s.qps[kind] > 0 {
+			l.budget.SetQPS(s.qps[kind])
+		}
+	}
+	a.rebuild(time.Now())
+	a.finder.nudge()
+}
 
+// rebuild makes the watched rooms the configured ones plus the discovered
+// ones not configured, schedules what changed and publishes a new view;
+// a.mu is held.
+func (a *app) rebuild(now time.Time) {
+	s := &a.settings
+	wanted := a.configured
+	if discovered := a.finder.found(); len(discovered) > 0 {
+		configured := make(map[string]bool, len(wanted))
+		for _, w := range wanted {
+			configured[w.id] = true
+		}
+		wanted = append(make([]wantedRoom, 0, len(wanted)+len(discovered)), wanted...)
+		for _, id := range discovered {
+			if !configured[id] {
+				wanted = append(wanted, discoveredRoom(s, a.id, id))
+			}
+		}
+	}
+
+	view := &appView{labelNames: s.labelNames, appLabelValues: s.appLabelValues, creds: s.creds, staleAfter: s.staleAfter, rooms: make([]roomView, 0, len(wanted))}
 	keep := make(map[string]*room, len(wanted))
-	view.rooms = make([]roomView, 0, len(wanted))
 	for _, w := range wanted {
 		r := a.rooms[w.id]
 		if r == nil {
-			r = newRoom(w.id)
-			a.queue.schedule(r, now)
+			r = newRoom(w.id, w.source)
 		}
+		r.source = w.source
 		keep[w.id] = r
-		view.rooms = append(view.rooms, roomView{room: r, source: w.source, labels: labelPairs(view.labelNames, w.labelValues)})
+		view.rooms = append(view.rooms, roomView{room: r, source: w.source, labels: labelPairs(s.labelNames, w.labelValues)})
 	}
 	for id, r := range a.rooms {
 		if keep[id] == nil {
 			r.removed = true
-			a.queue.remove(r)
+			for kind, l := range a.lanes {
+				if t := r.tasks[kind]; t != nil {
+					l.queue.remove(t)
+				}
+			}
 		}
 	}
 	a.rooms = keep
+	for kind, l := range a.lanes {
+		on := s.qps[kind] > 0
+		for _, r := range a.rooms {
+			switch t := r.tasks[kind]; {
+			case on && t == nil:
+				r.tasks[kind] = &task{room: r, queueAt: -1}
+				l.queue.schedule(r.tasks[kind], now)
+			case !on && t != nil:
+				l.queue.remove(t)
+				r.tasks[kind] = nil
+				r.forget(kind)
+			}
+		}
+		l.nudge()
+	}
 	a.passes.recount(a.rooms, now)
 	a.view.Store(view)
-	a.nudge()
 }
 
-// nudge wakes the loop to look at the queue again.
-func (a *app) nudge() {
+// discoveredRoom is a discovered room with the app's labels.
+func discoveredRoom(s *appSettings, sdkappid, id string) wantedRoom {
+	return wantedRoom{id: id, source: sourceDiscovery, labelValues: unconfiguredValues(s.labelNames, s.appLabelValues, sdkappid, id)}
+}
+
+// unconfiguredValues returns the label values of a room the configuration
+// does not list: its IDs, the app's labels and empty room labels.
+func unconfiguredValues(names, appValues []string, sdkappid, id string) []string {
+	values := make([]string, len(names))
+	values[0], values[1] = sdkappid, id
+	copy(values[2:], appValues)
+	return values
+}
+
+// nudge wakes the lane's loop to look at its queue again.
+func (l *lane) nudge() {
 	select {
-	case a.wake <- struct{}{}:
+	case l.wake <- struct{}{}:
 	default:
 	}
 }
 
-// run is the app's loop; it returns when ctx ends, after every attempt it
-// started has returned.
+// run runs the app's lanes and discovery until ctx ends, and returns after
+// every attempt they started has returned.
 func (a *app) run(ctx context.Context) {
-	defer a.inflight.Wait()
+	var loops sync.WaitGroup
+	for _, l := range a.lanes {
+		loops.Go(func() { a.runLane(ctx, l) })
+	}
+	loops.Go(func() { a.discover(ctx) })
+	loops.Wait()
+	a.inflight.Wait()
+}
+
+// runLane is a lane's loop.
+func (a *app) runLane(ctx context.Context, l *lane) {
 	for {
-		r, ok := a.nextDue(ctx)
+		t, ok := a.nextDue(ctx, l)
 		if !ok {
 			return
 		}
-		if !a.acquire(ctx) {
+		if !a.acquire(ctx, l) {
 			return
 		}
-		booking := a.budget.Reserve()
+		booking := l.budget.Reserve()
 		if !sleepUntil(ctx, booking.At) {
 			return
 		}
 		a.mu.Lock()
-		if r.removed || a.health.paused(time.Now()) {
-			if !r.removed {
-				a.queue.schedule(r, a.health.pausedUntil)
+		if t.room.removed || t.room.tasks[l.kind] != t || a.health.paused(time.Now()) {
+			if !t.room.removed && t.room.tasks[l.kind] == t {
+				l.queue.schedule(t, a.health.pausedUntil)
 			}
-			a.busy--
+			l.busy--
 			a.mu.Unlock()
 			continue
 		}
 		api := a.settings.api
 		a.mu.Unlock()
 		a.inflight.Add(1)
-		go a.attempt(ctx, api, r, booking)
+		go a.attempt(ctx, api, l, t, booking)
 	}
 }
 
-// nextDue waits until a room is due and the app is not paused, and takes
-// it from the queue.
-func (a *app) nextDue(ctx context.Context) (*room, bool) {
+// nextDue waits until a task of the lane is due and the app is not paused,
+// and takes it from the queue.
+func (a *app) nextDue(ctx context.Context, l *lane) (*task, bool) {
 	for {
 		a.mu.Lock()
 		now := time.Now()
 		var wakeAt time.Time
 		if a.health.paused(now) {
 			wakeAt = a.health.pausedUntil
-		} else if r, next := a.queue.popDue(now); r != nil {
-			if !r.inRefresh {
-				r.inRefresh, r.started = true, now
+		} else if t, next := l.queue.popDue(now); t != nil {
+			if !t.inRefresh {
+				t.inRefresh, t.started = true, now
 			}
 			a.mu.Unlock()
-			return r, true
+			return t, true
 		} else {
 			wakeAt = next
 		}
 		a.mu.Unlock()
 
-		if !a.waitUntil(ctx, wakeAt) {
+		if !waitUntil(ctx, l.wake, wakeAt) {
 			return nil, false
 		}
 	}
 }
 
-// waitUntil waits until t (forever when t is zero), a nudge, or the end of
-// ctx, reporting whether ctx is still going.
-func (a *app) waitUntil(ctx context.Context, t time.Time) bool {
+// waitUntil waits until t (forever when t is zero), a nudge on wake, or the
+// end of ctx, reporting whether ctx is still going.
+func waitUntil(ctx context.Context, wake <-chan struct{}, t time.Time) bool {
 	var timeout <-chan time.Time
 	if !t.IsZero() {
 		timer := time.NewTimer(time.Until(t))
@@ -188,19 +292,19 @@ func (a *app) waitUntil(ctx context.Context, t time.Time) bool {
 	select {
 	case <-ctx.Done():
 		return false
-	case <-a.wake:
+	case <-wake:
 	case <-timeout:
 	}
 	return true
 }
 
-// acquire waits for room under the app's limit of requests in flight and
+// acquire waits for room under the lane's limit of requests in flight and
 // takes it.
-func (a *app) acquire(ctx context.Context) bool {
+func (a *app) acquire(ctx context.Context, l *lane) bool {
 	for {
 		a.mu.Lock()
-		if a.busy < a.concurrencyLimit() {
-			a.busy++
+		if l.busy < a.concurrencyLimit(l) {
+			l.busy++
 			a.mu.Unlock()
 			return true
 		}
@@ -208,47 +312,65 @@ func (a *app) acquire(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-a.released:
+		case <-l.released:
 		}
 	}
 }
 
 // release gives back a place taken by acquire.
-func (a *app) release() {
+func (a *app) release(l *lane) {
 	a.mu.Lock()
-	a.busy--
+	l.busy--
 	a.mu.Unlock()
 	select {
-	case a.released <- struct{}{}:
+	case l.released <- struct{}{}:
 	default:
 	}
 }
 
 // concurrencyLimit is max_concurrency, or when it is 0 twice the requests
-// in flight that the rate and the observed latency call for (Little's law),
-// plus headroom; a.mu is held.
-func (a *app) concurrencyLimit() int {
+// in flight that the lane's rate and observed latency call for (Little's
+// law), plus headroom; a.mu is held.
+func (a *app) concurrencyLimit(l *lane) int {
 	if a.settings.maxConcurrency > 0 {
 		return a.settings.maxConcurrency
 	}
-	needed := a.budget.Rate() * (2*a.latency + 500*time.Millisecond).Seconds()
+	needed := l.budget.Rate() * (2*l.latency + 500*time.Millisecond).Seconds()
 	return int(math.Ceil(needed)) + 1
 }
 
-// attempt sends one request for r and records its outcome.
-func (a *app) attempt(ctx context.Context, api roomInfoAPI, r *room, booking Booking) {
+// answer is what a successful attempt brought back.
+type answer struct {
+	info    tencent.RoomInfo
+	members int64
+	stats   tencent.RoomStats
+}
+
+// attempt sends one request of lane l for t's room and records its outcome.
+func (a *app) attempt(ctx context.Context, api liveAPI, l *lane, t *task, booking Booking) {
 	defer a.inflight.Done()
-	defer a.release()
+	defer a.release(l)
 	start := time.Now()
-	a.budget.Sent(booking, start)
-	info, err := api.GetRoomInfo(ctx, r.id)
-	elapsed := time.Now().Sub(start)
+	l.budget.Sent(booking, start)
+	var ans answer
+	var err error
+	switch l.kind {
+	case laneInfo:
+		ans.info, err = api.GetRoomInfo(ctx, t.room.id)
+	case laneMembers:
+		var list tencent.MemberList
+		list, err = api.GetMemberList(ctx, t.room.id, "")
+		ans.members = list.MemberCount
+	case laneStats:
+		ans.stats, err = api.GetRoomStats(ctx, t.room.id)
+	}
+	elapsed := time.Since(start)
 	if ctx.Err() != nil {
 		return // shutting down or the app was removed: nothing to record
 	}
 	class, code := tencent.Outcome(err)
-	a.metrics.observe(a.id, tencent.CommandGetRoomInfo, code, elapsed)
-	a.record(r, info, class, code, err, elapsed)
+	a.metrics.observe(a.id, l.command, code, elapsed)
+	a.record(l, t, ans, class, code, err, elapsed)
 }
 
 // sleepUntil waits until t or until ctx ends, reporting whether t came.

@@ -21,14 +21,18 @@ func watchedApp(n int) *app {
 	wanted := make([]wantedRoom, n)
 	for i := range wanted {
 		id := fmt.Sprintf("room-%06d", i)
-		wanted[i] = wantedRoom{id: id, source: "config", labelValues: []string{"1400000009", id, "prod", "growth"}}
+		wanted[i] = wantedRoom{id: id, source: sourceConfig, labelValues: []string{"1400000009", id, "prod", "growth"}}
 	}
-	view := &appView{labelNames: []string{"sdkappid", "room_id", "env", "team"}, creds: &credentials{}, staleAfter: time.Hour}
-	a.apply(appSettings{qps: 50, refreshInterval: time.Minute, staleAfter: time.Hour}, view, wanted)
+	settings := appSettings{
+		creds: &credentials{}, refreshInterval: time.Minute, staleAfter: time.Hour,
+		labelNames: []string{"sdkappid", "room_id", "env", "team"}, appLabelValues: []string{"prod"},
+	}
+	settings.qps[laneInfo] = 50
+	a.apply(settings, wanted)
 	now := time.Now()
-	for i, r := range view.rooms {
-		r.room.snap.Store(withRoom(tencent.RoomInfo{
-			RoomID: r.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
+	for i, rv := range a.view.Load().rooms {
+		rv.room.info.Store(withRoom(tencent.RoomInfo{
+			RoomID: rv.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
 			CreateTime: 1793577600, IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8,
 			MaxMemberCount: 300, Category: []string{"1", "2"}, ActivityStatus: 1, ViewCount: int64(i), IsPublicVisible: true,
 		}, now))

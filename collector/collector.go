@@ -112,9 +112,17 @@ func (a *app) collect(ch chan<- prometheus.Metric) {
 	}
 	a.mu.Lock()
 	up, cycle, firstDone := a.health.up, a.passes.last, a.passes.firstDone
+	qps, discovering := a.settings.qps, a.settings.discovery.enabled
 	a.mu.Unlock()
 
-	ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, a.budget.Rate(), a.id, tencent.CommandGetRoomInfo)
+	for kind, l := range a.lanes {
+		if qps[kind] > 0 {
+			ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, l.budget.Rate(), a.id, l.command)
+		}
+	}
+	if discovering {
+		ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, a.finder.budget.Rate(), a.id, tencent.CommandGetRoomList)
+	}
 	ch <- prometheus.MustNewConstMetric(apiUpDesc, prometheus.GaugeValue, boolValue(up), a.id)
 	if firstDone {
 		ch <- prometheus.MustNewConstMetric(cycleDesc, prometheus.GaugeValue, cycle.Seconds(), a.id)
@@ -122,7 +130,7 @@ func (a *app) collect(ch chan<- prometheus.Metric) {
 	if expiry := view.creds.Expiry(); !expiry.IsZero() {
 		ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, float64(expiry.Unix()), a.id)
 	}
-	for _, source := range []string{"config", "file"} {
+	for _, source := range []string{sourceConfig, sourceFile, sourceDiscovery} {
 		ch <- prometheus.MustNewConstMetric(roomsDesc, prometheus.GaugeValue, float64(view.count(source)), a.id, source)
 	}
 }

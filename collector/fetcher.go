@@ -47,10 +47,11 @@ type credentialIdentity struct {
 // appView is what scrapes read of one app: its room list with label values,
 // immutable once published.
 type appView struct {
-	labelNames []string // of room series: sdkappid, room_id, then the configured ones
-	rooms      []roomView
-	creds      *credentials
-	staleAfter time.Duration
+	labelNames     []string // of room series
+	appLabelValues []string
+	rooms          []roomView
+	creds          *credentials
+	staleAfter     time.Duration
 }
 
 // roomView is a room with where it comes from and its label pairs.
@@ -93,7 +94,6 @@ func NewFetcher(ctx context.Context, logger log.Logger, httpClient *http.Client)
 func (f *Fetcher) Apply(cfg *config.Config) error {
 	type prepared struct {
 		settings appSettings
-		view     *appView
 		wanted   []wantedRoom
 		identity credentialIdentity
 	}
@@ -118,21 +118,29 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("apps[%d]: %w", i, err)
 		}
-		labelNames, wanted := roomLabels(ac)
-		next[ac.SDKAppID] = prepared{
-			settings: appSettings{
-				api:             client,
-				creds:           creds,
-				qps:             ac.QPS,
-				maxConcurrency:  ac.MaxConcurrency,
-				refreshInterval: time.Duration(cfg.Global.RefreshInterval),
-				staleAfter:      time.Duration(cfg.Global.StaleAfter),
-				maxRetries:      cfg.Global.MaxRetries,
+		settings := appSettings{
+			api:             client,
+			creds:           creds,
+			maxConcurrency:  ac.MaxConcurrency,
+			refreshInterval: time.Duration(cfg.Global.RefreshInterval),
+			staleAfter:      time.Duration(cfg.Global.StaleAfter),
+			maxRetries:      cfg.Global.MaxRetries,
+			discovery: discoverySettings{
+				enabled:  ac.Discovery.Enabled,
+				interval: time.Duration(ac.Discovery.Interval),
+				qps:      ac.Discovery.QPS,
 			},
-			view:     &appView{labelNames: append([]string{labelSDKAppID, labelRoomID}, labelNames...), creds: creds, staleAfter: time.Duration(cfg.Global.StaleAfter)},
-			wanted:   wanted,
-			identity: identity,
 		}
+		settings.qps[laneInfo] = ac.QPS
+		if ac.Members.Enabled {
+			settings.qps[laneMembers] = ac.Members.QPS
+		}
+		if ac.Stats.Enabled {
+			settings.qps[laneStats] = ac.Stats.QPS
+		}
+		var wanted []wantedRoom
+		settings.labelNames, settings.appLabelValues, wanted = roomLabels(ac)
+		next[ac.SDKAppID] = prepared{settings: settings, wanted: wanted, identity: identity}
 	}
 
 	for id, running := range f.apps {
@@ -151,7 +159,7 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 			defer f.start(ctx, running.app)
 		}
 		running.identity = p.identity
-		running.app.apply(p.settings, p.view, p.wanted)
+		running.app.apply(p.settings, p.wanted)
 	}
 	return nil
 }
@@ -201,12 +209,12 @@ func (f *Fetcher) appList() []*app {
 	return apps
 }
 
-// roomLabels returns the label names of an app's room series after
-// sdkappid and room_id (the app's labels, then every label any of its rooms
-// has, each group sorted) and each room with its label values; a room
-// without one of its app's room labels has it empty, which Prometheus reads
-// as absent.
-func roomLabels(ac *config.App) ([]string, []wantedRoom) {
+// roomLabels returns the label names of an app's room series (sdkappid,
+// room_id, the app's labels, then every label any of its rooms has, each
+// group sorted), the values of the app's labels, and each configured room
+// with its label values. A room without one of its app's room labels has it
+// empty, which Prometheus reads as absent.
+func roomLabels(ac *config.App) (names, appValues []string, wanted []wantedRoom) {
 	appNames := sortedKeys(ac.Labels)
 	roomNameSet := map[string]bool{}
 	for _, r := range ac.Rooms {
@@ -215,22 +223,22 @@ func roomLabels(ac *config.App) ([]string, []wantedRoom) {
 		}
 	}
 	roomNames := sortedKeys(roomNameSet)
-	names := append(appNames, roomNames...)
+	names = append(append([]string{labelSDKAppID, labelRoomID}, appNames...), roomNames...)
+	for _, name := range appNames {
+		appValues = append(appValues, ac.Labels[name])
+	}
 
 	id := formatID(ac.SDKAppID)
-	wanted := make([]wantedRoom, len(ac.Rooms))
+	wanted = make([]wantedRoom, len(ac.Rooms))
 	for i, r := range ac.Rooms {
-		values := make([]string, 0, 2+len(names))
-		values = append(values, id, r.ID)
-		for _, name := range appNames {
-			values = append(values, ac.Labels[name])
-		}
+		values := make([]string, 0, len(names))
+		values = append(append(values, id, r.ID), appValues...)
 		for _, name := range roomNames {
 			values = append(values, r.Labels[name])
 		}
 		wanted[i] = wantedRoom{id: r.ID, source: r.Source, labelValues: values}
 	}
-	return names, wanted
+	return names, appValues, wanted
 }
 
 // sortedKeys returns m's keys in order.

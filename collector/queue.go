@@ -6,88 +6,108 @@ import (
 	"time"
 )
 
-// room is one watched room of an app. Its snapshot is read by scrapes
+// room is one watched room of an app. Its snapshots are read by scrapes
 // without locking; every other field is guarded by the app's mutex.
 type room struct {
-	id   string
-	snap atomic.Pointer[roomSnapshot]
+	id      string
+	info    atomic.Pointer[roomSnapshot]  // get_room_info
+	members atomic.Pointer[countSnapshot] // get_member_list; nil until known
+	stats   atomic.Pointer[statsSnapshot] // get_room_stats; nil until known
 
-	queueAt   int       // index in the app's queue; -1 while not queued
+	source  string           // "config", "file" or "discovery"
+	tasks   [laneCount]*task // per lane, nil while the lane is off
+	removed bool             // no longer watched
+}
+
+// newRoom returns a room never refreshed.
+func newRoom(id, source string) *room {
+	r := &room{id: id, source: source}
+	r.info.Store(emptySnapshot)
+	return r
+}
+
+// forget drops what lane kind knew of the room.
+func (r *room) forget(kind int) {
+	switch kind {
+	case laneMembers:
+		r.members.Store(nil)
+	case laneStats:
+		r.stats.Store(nil)
+	}
+}
+
+// task is the refreshing of one room by one lane: when it is due and how
+// its current refresh goes. The app's mutex guards it.
+type task struct {
+	room      *room
+	queueAt   int       // index in the lane's queue; -1 while not queued
 	due       time.Time // when the next attempt may start
 	inRefresh bool      // a refresh has started and has not concluded
 	started   time.Time // when the current refresh started
 	attempt   int       // retries spent by the current refresh
 	renewed   bool      // the current refresh already renewed the UserSig
-	pass      uint64    // the last pass in which the room concluded a refresh
+	pass      uint64    // the last pass in which the task concluded a refresh
 	failCode  string    // code of the last room-level failure logged
-	removed   bool      // no longer watched
 }
 
-// newRoom returns a room never refreshed, not yet queued.
-func newRoom(id string) *room {
-	r := &room{id: id, queueAt: -1}
-	r.snap.Store(emptySnapshot)
-	return r
-}
-
-// roomQueue orders rooms by when they are due; it implements heap.Interface.
-type roomQueue []*room
+// taskQueue orders tasks by when they are due; it implements heap.Interface.
+type taskQueue []*task
 
 // Len implements heap.Interface.
-func (q roomQueue) Len() int { return len(q) }
+func (q taskQueue) Len() int { return len(q) }
 
 // Less implements heap.Interface.
-func (q roomQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q taskQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
 
 // Swap implements heap.Interface.
-func (q roomQueue) Swap(i, j int) {
+func (q taskQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
 	q[i].queueAt = i
 	q[j].queueAt = j
 }
 
 // Push implements heap.Interface.
-func (q *roomQueue) Push(x any) {
-	r := x.(*room)
-	r.queueAt = len(*q)
-	*q = append(*q, r)
+func (q *taskQueue) Push(x any) {
+	t := x.(*task)
+	t.queueAt = len(*q)
+	*q = append(*q, t)
 }
 
 // Pop implements heap.Interface.
-func (q *roomQueue) Pop() any {
+func (q *taskQueue) Pop() any {
 	old := *q
-	r := old[len(old)-1]
+	t := old[len(old)-1]
 	old[len(old)-1] = nil
 	*q = old[:len(old)-1]
-	r.queueAt = -1
-	return r
+	t.queueAt = -1
+	return t
 }
 
-// schedule puts r in the queue to be due at due, moving it if queued.
-func (q *roomQueue) schedule(r *room, due time.Time) {
-	r.due = due
-	if r.queueAt >= 0 {
-		heap.Fix(q, r.queueAt)
+// schedule puts t in the queue to be due at due, moving it if queued.
+func (q *taskQueue) schedule(t *task, due time.Time) {
+	t.due = due
+	if t.queueAt >= 0 {
+		heap.Fix(q, t.queueAt)
 		return
 	}
-	heap.Push(q, r)
+	heap.Push(q, t)
 }
 
-// remove takes r out of the queue if it is there.
-func (q *roomQueue) remove(r *room) {
-	if r.queueAt >= 0 {
-		heap.Remove(q, r.queueAt)
+// remove takes t out of the queue if it is there.
+func (q *taskQueue) remove(t *task) {
+	if t.queueAt >= 0 {
+		heap.Remove(q, t.queueAt)
 	}
 }
 
-// popDue returns the first room due at now, or nil and the time the first
-// room will be due (zero when the queue is empty).
-func (q *roomQueue) popDue(now time.Time) (*room, time.Time) {
+// popDue returns the first task due at now, or nil and the time the first
+// task will be due (zero when the queue is empty).
+func (q *taskQueue) popDue(now time.Time) (*task, time.Time) {
 	if len(*q) == 0 {
 		return nil, time.Time{}
 	}
 	if first := (*q)[0]; first.due.After(now) {
 		return nil, first.due
 	}
-	return heap.Pop(q).(*room), time.Time{}
+	return heap.Pop(q).(*task), time.Time{}
 }

@@ -30,16 +30,21 @@ const (
 	transportDownAfter = 10
 	// latencyWeight is the weight of a new duration in the moving average.
 	latencyWeight = 0.2
+	// codeNetwork is the code of network-level failures, and of the
+	// app-wide failure they add up to.
+	codeNetwork = tencent.CodeLabelNetwork
 )
 
-// record books the outcome of one attempt: the room's snapshot, its next
-// attempt, the app's health and rate. It is called by attempt goroutines.
-func (a *app) record(r *room, info tencent.RoomInfo, class tencent.Class, code string, err error, elapsed time.Duration) {
+// record books the outcome of one attempt of lane l for t's room: the
+// room's snapshot, its next attempt, the app's health and the lane's rate.
+// It is called by attempt goroutines.
+func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code string, err error, elapsed time.Duration) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.latency += time.Duration(latencyWeight * float64(elapsed-a.latency))
-	if r.removed {
+	l.latency += time.Duration(latencyWeight * float64(elapsed-l.latency))
+	r := t.room
+	if r.removed || r.tasks[l.kind] != t {
 		return
 	}
 	if isTransport(code) {
@@ -51,89 +56,111 @@ func (a *app) record(r *room, info tencent.RoomInfo, class tencent.Class, code s
 
 	switch class {
 	case tencent.ClassOK:
-		r.snap.Store(withRoom(info, now))
-		a.conclude(r, now)
-	case tencent.ClassRoomMissing:
-		r.snap.Store(withMissing(now))
-		a.conclude(r, now)
-	case tencent.ClassRoomFailure:
-		if r.failCode != code {
-			r.failCode = code
-			level.Warn(a.logger).Log("msg", "Room refresh refused by Tencent; not retried until its next refresh", "room_id", r.id, "code", code, "err", err)
+		switch l.kind {
+		case laneInfo:
+			r.info.Store(withRoom(ans.info, now))
+		case laneMembers:
+			r.members.Store(&countSnapshot{value: ans.members, at: now})
+		case laneStats:
+			r.stats.Store(&statsSnapshot{stats: ans.stats, at: now})
 		}
-		a.fail(r, now)
+		a.conclude(l, t, true, now)
+	case tencent.ClassRoomMissing:
+		if l.kind == laneInfo && r.source == sourceDiscovery {
+			// Ending is a discovered room's normal life: it leaves quietly.
+			a.finder.drop(r.id)
+			a.rebuild(now)
+			return
+		}
+		if l.kind == laneInfo {
+			r.info.Store(withMissing(now))
+		}
+		r.forget(l.kind)
+		a.conclude(l, t, true, now)
+	case tencent.ClassRoomFailure:
+		if t.failCode != code {
+			t.failCode = code
+			level.Warn(a.logger).Log("msg", "Room refresh refused by Tencent; not retried until its next refresh", "room_id", r.id, "api", l.command, "code", code, "err", err)
+		}
+		a.fail(l, t, now)
 	case tencent.ClassRateLimited:
-		a.budget.Throttle()
-		a.retry(r, now)
+		l.budget.Throttle()
+		a.retry(l, t, now)
 	case tencent.ClassRetryable:
 		if a.health.transportFailures >= transportDownAfter {
-			a.markDown("network", err, now)
-			a.suspend(r)
+			a.markDown(codeNetwork, err, now)
+			a.suspend(l, t)
 			return
 		}
-		a.retry(r, now)
+		a.retry(l, t, now)
 	case tencent.ClassRenewUserSig:
 		a.settings.creds.Renew()
-		if !r.renewed {
-			r.renewed = true
-			a.queue.schedule(r, now)
-			a.nudge()
+		if !t.renewed {
+			t.renewed = true
+			l.queue.schedule(t, now)
+			l.nudge()
 			return
 		}
 		a.markDown(code, err, now)
-		a.suspend(r)
+		a.suspend(l, t)
 	case tencent.ClassAppFailure:
 		a.markDown(code, err, now)
-		a.suspend(r)
+		a.suspend(l, t)
 	}
 }
 
 // isTransport reports whether code says Tencent's API was not reached or did
 // not answer.
 func isTransport(code string) bool {
-	return code == "network" || code == "timeout" || strings.HasPrefix(code, "http_")
+	return code == codeNetwork || code == tencent.CodeLabelTimeout || strings.HasPrefix(code, "http_")
 }
 
 // retry schedules another attempt after a backoff, or fails the refresh
 // when its retries are spent; a.mu is held.
-func (a *app) retry(r *room, now time.Time) {
-	if r.attempt >= a.settings.maxRetries {
-		a.fail(r, now)
+func (a *app) retry(l *lane, t *task, now time.Time) {
+	if t.attempt >= a.settings.maxRetries {
+		a.fail(l, t, now)
 		return
 	}
-	r.attempt++
-	wait := retryBase << (r.attempt - 1)
-	wait = min(wait, a.settings.refreshInterval/2)
+	t.attempt++
+	wait := min(retryBase<<(t.attempt-1), a.settings.refreshInterval/2)
 	jittered := time.Duration(float64(wait) * (0.5 + rand.Float64()))
-	a.queue.schedule(r, now.Add(jittered))
-	a.nudge()
+	l.queue.schedule(t, now.Add(jittered))
+	l.nudge()
 }
 
 // fail concludes a refresh that got no definitive answer: the last values
 // stay until stale; a.mu is held.
-func (a *app) fail(r *room, now time.Time) {
-	r.snap.Store(r.snap.Load().failed())
-	a.conclude(r, now)
-}
-
-// conclude ends r's current refresh and schedules the next one a refresh
-// interval after this one started; a.mu is held.
-func (a *app) conclude(r *room, now time.Time) {
-	if r.snap.Load().refreshOK {
-		r.failCode = ""
+func (a *app) fail(l *lane, t *task, now time.Time) {
+	if l.kind == laneInfo {
+		t.room.info.Store(t.room.info.Load().failed())
 	}
-	r.inRefresh, r.attempt, r.renewed = false, 0, false
-	a.queue.schedule(r, r.started.Add(a.settings.refreshInterval))
-	a.passes.concluded(r, len(a.rooms), now)
-	a.nudge()
+	a.conclude(l, t, false, now)
 }
 
-// suspend ends r's refresh because the app is paused: the room is marked as
-// not refreshed and is the first to go once the pause ends; a.mu is held.
-func (a *app) suspend(r *room) {
-	r.snap.Store(r.snap.Load().failed())
-	r.inRefresh, r.attempt, r.renewed = false, 0, false
-	a.queue.schedule(r, a.health.pausedUntil)
+// conclude ends t's current refresh and schedules the next one a refresh
+// interval after this one started; a.mu is held.
+func (a *app) conclude(l *lane, t *task, definitive bool, now time.Time) {
+	if definitive {
+		t.failCode = ""
+	}
+	t.inRefresh, t.attempt, t.renewed = false, 0, false
+	l.queue.schedule(t, t.started.Add(a.settings.refreshInterval))
+	if l.kind == laneInfo {
+		a.passes.concluded(t, len(a.rooms), now)
+	}
+	l.nudge()
+}
+
+// suspend ends t's refresh because the app is paused: an info refresh is
+// marked as failed, and the task is the first to go once the pause ends;
+// a.mu is held.
+func (a *app) suspend(l *lane, t *task) {
+	if l.kind == laneInfo {
+		t.room.info.Store(t.room.info.Load().failed())
+	}
+	t.inRefresh, t.attempt, t.renewed = false, 0, false
+	l.queue.schedule(t, a.health.pausedUntil)
 }
 
 // markDown records an app-wide failure: the app pauses, with a longer pause
@@ -195,7 +222,7 @@ func reason(code string) string {
 		return "identifier differs from the one inside the UserSig"
 	case "70050":
 		return "locked after repeated failures"
-	case "network":
+	case codeNetwork:
 		return "Tencent's API cannot be reached"
 	}
 	return "see Tencent's error code list"
@@ -228,10 +255,10 @@ func (p *passTracker) reset(now time.Time) {
 	p.number, p.started = 1, now
 }
 
-// concluded counts r's concluded refresh toward the current pass.
-func (p *passTracker) concluded(r *room, rooms int, now time.Time) {
-	if r.pass != p.number {
-		r.pass = p.number
+// concluded counts t's concluded refresh toward the current pass.
+func (p *passTracker) concluded(t *task, rooms int, now time.Time) {
+	if t.pass != p.number {
+		t.pass = p.number
 		p.done++
 	}
 	if p.done >= rooms {
@@ -244,7 +271,7 @@ func (p *passTracker) concluded(r *room, rooms int, now time.Time) {
 func (p *passTracker) recount(rooms map[string]*room, now time.Time) {
 	p.done = 0
 	for _, r := range rooms {
-		if r.pass == p.number {
+		if r.tasks[laneInfo].pass == p.number {
 			p.done++
 		}
 	}

@@ -28,6 +28,13 @@ const (
 	famPublicVisible
 	famCreateTime
 	famInfo
+	famMembers
+	famViewers
+	famGiftsSent
+	famGiftCoins
+	famUniqueGiftSenders
+	famLikes
+	famMessages
 	roomFamilyCount
 )
 
@@ -40,18 +47,25 @@ type roomFamilyDef struct {
 // roomFamilyDefs are the room metric families. Every series carries
 // sdkappid, room_id and the configured labels; info has infoLabels too.
 var roomFamilyDefs = [roomFamilyCount]roomFamilyDef{
-	famRefreshSuccess:  {"refresh_success", "1 when the room's last refresh got a definitive answer from Tencent, else 0", dto.MetricType_GAUGE},
-	famLastRefresh:     {"last_refresh_timestamp_seconds", "Unix time of the room's last definitive answer from Tencent", dto.MetricType_GAUGE},
-	famExists:          {"exists", "1 when Tencent returned the room, 0 when it answered that the room does not exist (never created or dissolved)", dto.MetricType_GAUGE},
-	famViews:           {"views_total", "Cumulative room entries (ViewCount)", dto.MetricType_COUNTER},
-	famMaxMembers:      {"max_members", "Room capacity (MaxMemberCount)", dto.MetricType_GAUGE},
-	famActivity:        {"activity_status", "User-defined activity status of the room (ActivityStatus)", dto.MetricType_GAUGE},
-	famMaxSeats:        {"max_seats", "Number of seats (MaxSeatCount)", dto.MetricType_GAUGE},
-	famSeatEnabled:     {"seat_enabled", "1 when seats are enabled (IsSeatEnabled)", dto.MetricType_GAUGE},
-	famMessageDisabled: {"message_disabled", "1 when messages are disabled in the room (IsMessageDisabled)", dto.MetricType_GAUGE},
-	famPublicVisible:   {"public_visible", "1 when the room is publicly visible (IsPublicVisible)", dto.MetricType_GAUGE},
-	famCreateTime:      {"create_time_seconds", "Unix time the room was created (CreateTime)", dto.MetricType_GAUGE},
-	famInfo:            {"info", "Descriptive details of the room, always 1", dto.MetricType_GAUGE},
+	famRefreshSuccess:    {"refresh_success", "1 when the room's last refresh got a definitive answer from Tencent, else 0", dto.MetricType_GAUGE},
+	famLastRefresh:       {"last_refresh_timestamp_seconds", "Unix time of the room's last definitive answer from Tencent", dto.MetricType_GAUGE},
+	famExists:            {"exists", "1 when Tencent returned the room, 0 when it answered that the room does not exist (never created or dissolved)", dto.MetricType_GAUGE},
+	famViews:             {"views_total", "Cumulative room entries (ViewCount)", dto.MetricType_COUNTER},
+	famMaxMembers:        {"max_members", "Room capacity (MaxMemberCount)", dto.MetricType_GAUGE},
+	famActivity:          {"activity_status", "User-defined activity status of the room (ActivityStatus)", dto.MetricType_GAUGE},
+	famMaxSeats:          {"max_seats", "Number of seats (MaxSeatCount)", dto.MetricType_GAUGE},
+	famSeatEnabled:       {"seat_enabled", "1 when seats are enabled (IsSeatEnabled)", dto.MetricType_GAUGE},
+	famMessageDisabled:   {"message_disabled", "1 when messages are disabled in the room (IsMessageDisabled)", dto.MetricType_GAUGE},
+	famPublicVisible:     {"public_visible", "1 when the room is publicly visible (IsPublicVisible)", dto.MetricType_GAUGE},
+	famCreateTime:        {"create_time_seconds", "Unix time the room was created (CreateTime)", dto.MetricType_GAUGE},
+	famInfo:              {"info", "Descriptive details of the room, always 1", dto.MetricType_GAUGE},
+	famMembers:           {"members", "People in the room now (get_member_list MemberCount, about 40 s granularity)", dto.MetricType_GAUGE},
+	famViewers:           {"viewers_total", "Cumulative viewers of the room (get_room_stats TotalViewers)", dto.MetricType_COUNTER},
+	famGiftsSent:         {"gifts_sent_total", "Gifts sent in the room (get_room_stats TotalGiftsSent)", dto.MetricType_COUNTER},
+	famGiftCoins:         {"gift_coins_total", "Coins spent on gifts in the room (get_room_stats TotalGiftCoins)", dto.MetricType_COUNTER},
+	famUniqueGiftSenders: {"unique_gift_senders_total", "Distinct gift senders of the room (get_room_stats TotalUniqueGiftSenders)", dto.MetricType_COUNTER},
+	famLikes:             {"likes_total", "Likes the room received (get_room_stats TotalLikesReceived)", dto.MetricType_COUNTER},
+	famMessages:          {"messages_total", "Messages sent in the room (get_room_stats TotalMsgCount)", dto.MetricType_COUNTER},
 }
 
 // roomFamilies builds the room series of every app from the rooms' latest
@@ -67,14 +81,12 @@ func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
 	}
 	var families [roomFamilyCount]*dto.MetricFamily
 	for i := range roomFamilyDefs {
-		def := &roomFamilyDefs[i]
-		name, help := namespace+"_room_"+def.name, def.help+roomHelpSuffix
-		families[i] = &dto.MetricFamily{Name: &name, Help: &help, Type: def.kind.Enum(), Metric: make([]*dto.Metric, 0, rooms)}
+		families[i] = roomFamily(i, rooms)
 	}
 	for _, v := range views {
 		for i := range v.rooms {
 			rv := &v.rooms[i]
-			appendRoom(&families, rv.labels, rv.room.snap.Load(), now, v.staleAfter)
+			appendRoom(&families, rv.labels, rv.room, now, v.staleAfter)
 		}
 	}
 	out := make([]*dto.MetricFamily, 0, roomFamilyCount)
@@ -86,8 +98,16 @@ func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
 	return out
 }
 
+// roomFamily returns an empty family of room metric fam with room for n
+// series.
+func roomFamily(fam, n int) *dto.MetricFamily {
+	def := &roomFamilyDefs[fam]
+	name, help := namespace+"_room_"+def.name, def.help+roomHelpSuffix
+	return &dto.MetricFamily{Name: &name, Help: &help, Type: def.kind.Enum(), Metric: make([]*dto.Metric, 0, n)}
+}
+
 // roomSample is the storage of one room sample; a room's samples are
-// allocated together.
+// allocated together and must not move once appended.
 type roomSample struct {
 	metric  dto.Metric
 	gauge   dto.Gauge
@@ -95,14 +115,39 @@ type roomSample struct {
 	value   float64
 }
 
-// appendRoom adds one room's series as spec'd by its freshness: values only
-// while fresh, the two refresh series always once known. labels are the
-// room's label pairs, sorted by name.
-func appendRoom(families *[roomFamilyCount]*dto.MetricFamily, labels []*dto.LabelPair, s *roomSnapshot, now time.Time, staleAfter time.Duration) {
-	samples := new([roomFamilyCount]roomSample)
+// appendRoom adds one room's series as spec'd by their freshness: values
+// only while fresh, the two refresh series always once known. labels are
+// the room's label pairs, sorted by name.
+func appendRoom(families *[roomFamilyCount]*dto.MetricFamily, labels []*dto.LabelPair, r *room, now time.Time, staleAfter time.Duration) {
+	s := r.info.Load()
+	showInfo := s.fresh(now, staleAfter) && s.exists
+	members := r.members.Load()
+	if members != nil && (now.Sub(members.at) > staleAfter || s.known && !s.exists) {
+		members = nil
+	}
+	stats := r.stats.Load()
+	if stats != nil && (now.Sub(stats.at) > staleAfter || s.known && !s.exists) {
+		stats = nil
+	}
+
+	// One allocation holds every sample of the room.
+	n := 1
+	if s.known {
+		n += 2
+	}
+	if showInfo {
+		n += famInfo - famExists
+	}
+	if members != nil {
+		n++
+	}
+	if stats != nil {
+		n += famMessages - famMembers
+	}
+	samples := make([]roomSample, 0, n)
 	add := func(fam int, v float64) {
-		sm := &samples[fam]
-		sm.value = v
+		samples = append(samples, roomSample{value: v})
+		sm := &samples[len(samples)-1]
 		sm.metric.Label = labels
 		if roomFamilyDefs[fam].kind == dto.MetricType_COUNTER {
 			sm.counter.Value = &sm.value
@@ -115,28 +160,39 @@ func appendRoom(families *[roomFamilyCount]*dto.MetricFamily, labels []*dto.Labe
 	}
 
 	add(famRefreshSuccess, boolValue(s.refreshOK))
-	if !s.known {
-		return
+	if s.known {
+		add(famLastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
+		if s.fresh(now, staleAfter) {
+			add(famExists, boolValue(s.exists))
+		}
 	}
-	add(famLastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
-	if !s.fresh(now, staleAfter) {
-		return
+	if showInfo {
+		info := s.info
+		add(famViews, float64(info.ViewCount))
+		add(famMaxMembers, float64(info.MaxMemberCount))
+		add(famActivity, float64(info.ActivityStatus))
+		add(famMaxSeats, float64(info.MaxSeatCount))
+		add(famSeatEnabled, boolValue(info.IsSeatEnabled))
+		add(famMessageDisabled, boolValue(info.IsMessageDisabled))
+		add(famPublicVisible, boolValue(info.IsPublicVisible))
+		add(famCreateTime, float64(info.CreateTime))
 	}
-	add(famExists, boolValue(s.exists))
-	if !s.exists {
-		return
+	if members != nil {
+		add(famMembers, float64(members.value))
 	}
-	info := s.info
-	add(famViews, float64(info.ViewCount))
-	add(famMaxMembers, float64(info.MaxMemberCount))
-	add(famActivity, float64(info.ActivityStatus))
-	add(famMaxSeats, float64(info.MaxSeatCount))
-	add(famSeatEnabled, boolValue(info.IsSeatEnabled))
-	add(famMessageDisabled, boolValue(info.IsMessageDisabled))
-	add(famPublicVisible, boolValue(info.IsPublicVisible))
-	add(famCreateTime, float64(info.CreateTime))
-	labels = mergeLabels(labels, s.infoLabels)
-	add(famInfo, 1)
+	if stats != nil {
+		st := &stats.stats
+		add(famViewers, float64(st.TotalViewers))
+		add(famGiftsSent, float64(st.TotalGiftsSent))
+		add(famGiftCoins, float64(st.TotalGiftCoins))
+		add(famUniqueGiftSenders, float64(st.TotalUniqueGiftSenders))
+		add(famLikes, float64(st.TotalLikesReceived))
+		add(famMessages, float64(st.TotalMsgCount))
+	}
+	if showInfo {
+		labels = mergeLabels(labels, s.infoLabels)
+		add(famInfo, 1)
+	}
 }
 
 // labelPairs returns the pairs of names and values, sorted by name.

@@ -62,3 +62,15 @@ func (s *roomSnapshot) failed() *roomSnapshot {
 func (s *roomSnapshot) fresh(now time.Time, staleAfter time.Duration) bool {
 	return s.known && now.Sub(s.lastDefinitive) <= staleAfter
 }
+
+// countSnapshot is a room's get_member_list answer: people in the room.
+type countSnapshot struct {
+	value int64
+	at    time.Time // when it arrived
+}
+
+// statsSnapshot is a room's get_room_stats answer.
+type statsSnapshot struct {
+	stats tencent.RoomStats
+	at    time.Time // when it arrived
+}
