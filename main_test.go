@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1259,5 +1260,84 @@ func TestE2ECommandLine(t *testing.T) {
 				t.Logf("stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
 			}
 		})
+	}
+}
+
+// TestE2EProbe fetches rooms through /probe: a watched room and one that is
+// not, a room that does not exist, a failing room answered within the
+// scrape timeout, and the 400 answers for bad parameters.
+func TestE2EProbe(t *testing.T) {
+	sim := startReloadSim(t)
+	sim.PutRoom(reloadApp, livesim.Room{ID: "slow", Behaviour: livesim.Behaviour{Delay: time.Minute}})
+	dir := t.TempDir()
+	writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 20, false, "r1"))
+	e := startExporter(t, dir)
+	waitReady(t, e)
+
+	probe := func(room string) families {
+		t.Helper()
+		fams, err := parseExposition(e.get(t, fmt.Sprintf("/probe?sdkappid=%d&room_id=%s", reloadApp, room)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fams
+	}
+	for _, tc := range []struct {
+		room            string
+		success, exists float64
+	}{
+		{"r1", 1, 1},      // watched
+		{"r3", 1, 1},      // not watched
+		{"no-such", 1, 0}, // a definitive answer: the room does not exist
+	} {
+		fams := probe(tc.room)
+		if v, _ := fams.value("tencent_live_probe_success"); v != tc.success {
+			t.Errorf("%s: probe_success %v, want %v", tc.room, v, tc.success)
+		}
+		if v, ok := fams.value("tencent_live_room_exists", "room_id", tc.room); !ok || v != tc.exists {
+			t.Errorf("%s: exists %v (present %v), want %v", tc.room, v, ok, tc.exists)
+		}
+		if _, ok := fams.value("tencent_live_probe_duration_seconds"); !ok {
+			t.Errorf("%s: no probe duration", tc.room)
+		}
+	}
+
+	// A room slower than the scrape timeout: the probe answers in time, as
+	// a failure.
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/probe?sdkappid=%d&room_id=slow", e.base, reloadApp), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	start := time.Now()
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if took >= 1500*time.Millisecond {
+		t.Errorf("a probe with a 1.5 s scrape timeout took %s", took)
+	}
+	fams, err := parseExposition(string(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := fams.value("tencent_live_probe_success"); v != 0 {
+		t.Errorf("slow room: probe_success %v, want 0", v)
+	}
+
+	for _, query := range []string{"room_id=r1", fmt.Sprintf("sdkappid=%d", reloadApp), "sdkappid=abc&room_id=r1", "sdkappid=42&room_id=r1"} {
+		status, body, err := e.request(http.MethodGet, "/probe?"+query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusBadRequest {
+			t.Errorf("/probe?%s: HTTP %d (%s), want 400", query, status, strings.TrimSpace(body))
+		}
 	}
 }
