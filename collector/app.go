@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,6 +120,7 @@ func newApp(sdkappid uint64, logger log.Logger, metrics *apiMetrics) *app {
 func (a *app) apply(s appSettings, configured []wantedRoom) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	discoveryChanged := a.settings.discovery != s.discovery
 	a.settings = s
 	a.configured = configured
 	for kind, l := range a.lanes {
@@ -127,7 +129,9 @@ func (a *app) apply(s appSettings, configured []wantedRoom) {
 		}
 	}
 	a.rebuild(time.Now())
-	a.finder.nudge()
+	if discoveryChanged {
+		a.finder.nudge()
+	}
 }
 
 // rebuild makes the watched rooms the configured ones plus the discovered
@@ -149,6 +153,14 @@ func (a *app) rebuild(now time.Time) {
 		}
 	}
 
+	// Label pairs of rooms whose labels did not change are kept, so that a
+	// discovered room coming or going costs no allocation per room.
+	previous := map[*room]*roomView{}
+	if old := a.view.Load(); old != nil && slices.Equal(old.labelNames, s.labelNames) {
+		for i := range old.rooms {
+			previous[old.rooms[i].room] = &old.rooms[i]
+		}
+	}
 	view := &appView{labelNames: s.labelNames, appLabelValues: s.appLabelValues, creds: s.creds, staleAfter: s.staleAfter, rooms: make([]roomView, 0, len(wanted))}
 	keep := make(map[string]*room, len(wanted))
 	for _, w := range wanted {
@@ -158,7 +170,13 @@ func (a *app) rebuild(now time.Time) {
 		}
 		r.source = w.source
 		keep[w.id] = r
-		view.rooms = append(view.rooms, roomView{room: r, source: w.source, labels: labelPairs(s.labelNames, w.labelValues)})
+		rv := roomView{room: r, source: w.source, labelValues: w.labelValues}
+		if old := previous[r]; old != nil && slices.Equal(old.labelValues, w.labelValues) {
+			rv.labels = old.labels
+		} else {
+			rv.labels = labelPairs(s.labelNames, w.labelValues)
+		}
+		view.rooms = append(view.rooms, rv)
 	}
 	for id, r := range a.rooms {
 		if keep[id] == nil {

@@ -56,9 +56,10 @@ type appView struct {
 
 // roomView is a room with where it comes from and its label pairs.
 type roomView struct {
-	room   *room
-	source string           // "config", "file" or "discovery"
-	labels []*dto.LabelPair // sorted by name
+	room        *room
+	source      string           // "config", "file" or "discovery"
+	labelValues []string         // in the order of the view's label names
+	labels      []*dto.LabelPair // sorted by name
 }
 
 // count returns the number of rooms from source.

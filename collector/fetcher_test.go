@@ -367,3 +367,20 @@ type nopLogger struct{}
 
 // Log implements log.Logger.
 func (nopLogger) Log(...any) error { return nil }
+
+func TestApplyRelabelsRoomsWhoseLabelsChanged(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	putRooms(sim, []string{"a", "b"})
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "{id: a, labels: {team: red}}", "b"))
+	waitFor(t, "a and b are known", func() bool { return len(tf.series(t, "tencent_live_room_exists")) == 2 })
+
+	if err := tf.Apply(parseConfig(t, appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "{id: a, labels: {team: blue}}", "b"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := tf.labels(t, "tencent_live_room_exists", "a")["team"]; got != "blue" {
+		t.Errorf("room a's team after Apply: %q, want blue", got)
+	}
+	if got := tf.labels(t, "tencent_live_room_exists", "b")["team"]; got != "" {
+		t.Errorf("room b's team: %q, want none", got)
+	}
+}
