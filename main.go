@@ -164,7 +164,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	mux.Handle("/probe", probeHandler(fetcher))
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, safeConfig.Get().String())
+		_, _ = io.WriteString(w, safeConfig.Get().String())
 	})
 	if *telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{

@@ -91,7 +91,7 @@ func exporterBinary(t *testing.T) string {
 			args = append(args, "-race")
 		}
 		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+			binary.err = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if binary.err != nil {
@@ -177,7 +177,7 @@ func startExporter(t *testing.T, dir string, args ...string) *exporter {
 				if strings.Contains(e.stderr.String(), "address already in use") {
 					return fmt.Errorf("%w: %w", errStop, errAddressInUse)
 				}
-				return fmt.Errorf("%w: exporter exited (%v)", errStop, e.waitErr)
+				return fmt.Errorf("%w: exporter exited (%w)", errStop, e.waitErr)
 			}
 			status, _, err := e.request(http.MethodGet, "/-/healthy")
 			if err == nil && status != http.StatusOK {
@@ -259,7 +259,7 @@ func (e *exporter) request(method, path string) (int, string, error) {
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		if e.exited() {
-			return 0, "", fmt.Errorf("%w: exporter exited (%v)", errStop, e.waitErr)
+			return 0, "", fmt.Errorf("%w: exporter exited (%w)", errStop, e.waitErr)
 		}
 		return 0, "", err
 	}

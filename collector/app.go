@@ -75,6 +75,7 @@ type app struct {
 	rooms      map[string]*room
 	health     appHealth
 	passes     passTracker // of the info lane
+	labels     labelInterner
 }
 
 // lane is the refreshing of every room of an app with one command.
@@ -100,6 +101,7 @@ func newApp(sdkappid uint64, logger log.Logger, metrics *apiMetrics) *app {
 		metrics: metrics,
 		rooms:   map[string]*room{},
 		health:  appHealth{up: true},
+		labels:  labelInterner{},
 		finder:  newDiscovery(),
 	}
 	for kind := range a.lanes {
@@ -174,7 +176,7 @@ func (a *app) rebuild(now time.Time) {
 		if old := previous[r]; old != nil && slices.Equal(old.labelValues, w.labelValues) {
 			rv.labels = old.labels
 		} else {
-			rv.labels = labelPairs(s.labelNames, w.labelValues)
+			rv.labels = labelPairs(s.labelNames, w.labelValues, a.labels)
 		}
 		view.rooms = append(view.rooms, rv)
 	}

@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+	"github.com/tencent-live-exporter/tencent_live_exporter/config"
 )
 
 // watchedApp returns an app watching n rooms, each with a fresh answer, as
@@ -35,7 +38,7 @@ func watchedApp(n int) *app {
 			RoomID: rv.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
 			CreateTime: 1793577600, IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8,
 			MaxMemberCount: 300, Category: []string{"1", "2"}, ActivityStatus: 1, ViewCount: int64(i), IsPublicVisible: true,
-		}, now))
+		}, now, nil))
 	}
 	return a
 }
@@ -66,16 +69,45 @@ func BenchmarkScrape(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryPerWatchedRoom reports the heap one watched room holds,
-// with its latest answer, in B/room.
+// BenchmarkMemoryPerWatchedRoom reports the heap one watched room costs in
+// B/room: its entry in the parsed configuration (which the daemon keeps for
+// /config and reloads), the fetcher's state and the latest answer.
 func BenchmarkMemoryPerWatchedRoom(b *testing.B) {
 	const n = 100_000
+	var text strings.Builder
+	fmt.Fprintf(&text, "apps:\n- {sdkappid: %d, endpoint: http://127.0.0.1:1, identifier: admin, secret_key: k, labels: {env: prod}, rooms: [\n", testAppID)
+	for i := range n {
+		fmt.Fprintf(&text, "{id: room-%06d, labels: {team: growth}},\n", i)
+	}
+	text.WriteString("]}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the app loops stop at once: only the state is measured
 	var perRoom float64
 	for b.Loop() {
 		before := heapInUse()
-		a := watchedApp(n)
+		cfg, err := config.Parse([]byte(text.String()), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f := NewFetcher(ctx, nopLogger{}, nil)
+		if err := f.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		a := f.appList()[0]
+		a.mu.Lock()
+		for i, rv := range a.view.Load().rooms {
+			rv.room.info.Store(withRoom(tencent.RoomInfo{
+				RoomID: rv.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
+				CreateTime: 1793577600, IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8,
+				MaxMemberCount: 300, Category: []string{"1", "2"}, ActivityStatus: 1, ViewCount: int64(i), IsPublicVisible: true,
+			}, now, a.labels))
+		}
+		a.mu.Unlock()
+		f.Wait()
 		perRoom = float64(heapInUse()-before) / n
-		runtime.KeepAlive(a)
+		runtime.KeepAlive(cfg)
+		runtime.KeepAlive(f)
 	}
 	b.ReportMetric(perRoom, "B/room")
 }

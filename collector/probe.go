@@ -76,7 +76,7 @@ func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 	a.metrics.observe(a.id, l.command, code, time.Since(start))
 	switch class {
 	case tencent.ClassOK:
-		return withRoom(info, time.Now())
+		return withRoom(info, time.Now(), nil)
 	case tencent.ClassRoomMissing:
 		return withMissing(time.Now())
 	case tencent.ClassRateLimited:
@@ -93,7 +93,7 @@ func (v *appView) probeLabels(sdkappid, roomID string) []*dto.LabelPair {
 			return v.rooms[i].labels
 		}
 	}
-	return labelPairs(v.labelNames, unconfiguredValues(v.labelNames, v.appLabelValues, sdkappid, roomID))
+	return labelPairs(v.labelNames, unconfiguredValues(v.labelNames, v.appLabelValues, sdkappid, roomID), nil)
 }
 
 // gaugeFamily returns a family of one unlabelled gauge sample.

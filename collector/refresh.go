@@ -58,7 +58,7 @@ func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code str
 	case tencent.ClassOK:
 		switch l.kind {
 		case laneInfo:
-			r.info.Store(withRoom(ans.info, now))
+			r.info.Store(withRoom(ans.info, now, a.labels))
 		case laneMembers:
 			r.members.Store(&countSnapshot{value: ans.members, at: now})
 		case laneStats:

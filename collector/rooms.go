@@ -195,14 +195,39 @@ func appendRoom(families *[roomFamilyCount]*dto.MetricFamily, labels []*dto.Labe
 	}
 }
 
-// labelPairs returns the pairs of names and values, sorted by name.
-func labelPairs(names, values []string) []*dto.LabelPair {
+// labelPairs returns the pairs of names and values, sorted by name; pairs
+// that many series repeat come from in.
+func labelPairs(names, values []string, in labelInterner) []*dto.LabelPair {
 	pairs := make([]*dto.LabelPair, len(names))
 	for i := range names {
-		pairs[i] = &dto.LabelPair{Name: &names[i], Value: &values[i]}
+		pairs[i] = in.pair(names[i], values[i])
 	}
 	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return pairs
+}
+
+// uniqueLabels are the labels whose values differ from room to room, never
+// shared.
+var uniqueLabels = map[string]bool{labelRoomID: true, "room_name": true, "owner_account": true}
+
+// labelInterner hands out one shared pair for each label value that many
+// rooms repeat (the app's labels, room labels, room types), so that a room
+// holds only the pairs unique to it. A nil interner shares nothing. The
+// app's mutex guards it.
+type labelInterner map[[2]string]*dto.LabelPair
+
+// pair returns the pair name=value.
+func (in labelInterner) pair(name, value string) *dto.LabelPair {
+	if in == nil || uniqueLabels[name] {
+		return &dto.LabelPair{Name: &name, Value: &value}
+	}
+	key := [2]string{name, value}
+	if p := in[key]; p != nil {
+		return p
+	}
+	p := &dto.LabelPair{Name: &name, Value: &value}
+	in[key] = p
+	return p
 }
 
 // mergeLabels merges two label pair lists sorted by name into a new one.

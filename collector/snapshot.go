@@ -32,12 +32,13 @@ type roomSnapshot struct {
 // emptySnapshot is the state of a room never refreshed.
 var emptySnapshot = &roomSnapshot{}
 
-// withRoom returns the snapshot after an answer that returned the room.
-func withRoom(info tencent.RoomInfo, at time.Time) *roomSnapshot {
+// withRoom returns the snapshot after an answer that returned the room; in
+// shares the info label pairs that many rooms repeat.
+func withRoom(info tencent.RoomInfo, at time.Time, in labelInterner) *roomSnapshot {
 	values := []string{info.RoomName, info.RoomType, info.OwnerAccount, info.TakeSeatMode, strings.Join(info.Category, ",")}
 	return &roomSnapshot{
 		known: true, exists: true, info: &info, lastDefinitive: at, refreshOK: true,
-		infoLabels: labelPairs(infoLabels, values),
+		infoLabels: labelPairs(infoLabels, values, in),
 	}
 }
 

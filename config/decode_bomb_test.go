@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -45,8 +46,8 @@ func TestManyErrors(t *testing.T) {
 		b.WriteString("      - [x]\n")
 	}
 	_, err := Parse([]byte(b.String()), "")
-	errs, ok := err.(Errors)
-	if !ok || len(errs) != maxErrors {
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != maxErrors {
 		t.Fatalf("got %T with %d errors", err, len(errs))
 	}
 	lines := strings.Split(err.Error(), "\n")

@@ -57,7 +57,7 @@ func decodeReply[W, T any](body []byte, value func(*W) (T, error)) (T, *Error) {
 	}
 	var w W
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return zero, decodeError(fmt.Errorf("Response: %w", err))
+		return zero, decodeError(fmt.Errorf("field Response: %w", err))
 	}
 	v, err := value(&w)
 	if err != nil {
