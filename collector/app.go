@@ -45,6 +45,7 @@ type appSettings struct {
 	discovery       discoverySettings
 	labelNames      []string // of room series: sdkappid, room_id, the app's, then the rooms'
 	appLabelValues  []string // values of the app's labels
+	endpoint        string   // base URL of the API
 }
 
 // wantedRoom is a room the configuration asks to watch, with the values of
@@ -87,9 +88,10 @@ type lane struct {
 	released chan struct{} // tells the loop a request finished; capacity 1
 
 	// Guarded by the app's mutex.
-	queue   taskQueue
-	busy    int           // requests in flight
-	latency time.Duration // moving average of request durations
+	queue    taskQueue
+	busy     int           // requests in flight
+	latency  time.Duration // moving average of request durations
+	disabled pause         // while Tencent says the command is disabled
 }
 
 // newApp returns the fetcher of one app; call apply, then run.
@@ -123,6 +125,9 @@ func (a *app) apply(s appSettings, configured []wantedRoom) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	discoveryChanged := a.settings.discovery != s.discovery
+	if a.settings.creds != s.creds || a.settings.endpoint != s.endpoint {
+		a.resume()
+	}
 	a.settings = s
 	a.configured = configured
 	for kind, l := range a.lanes {
@@ -133,6 +138,25 @@ func (a *app) apply(s appSettings, configured []wantedRoom) {
 	a.rebuild(time.Now())
 	if discoveryChanged {
 		a.finder.nudge()
+	}
+}
+
+// resume ends the app's pause after new credentials or a new endpoint,
+// which may have fixed its cause: the rooms it held back are due now;
+// a.mu is held.
+func (a *app) resume() {
+	until := a.health.until
+	a.health.pause = pause{}
+	if until.IsZero() {
+		return
+	}
+	now := time.Now()
+	for _, l := range a.lanes {
+		for _, t := range slices.Clone(l.queue) {
+			if t.due.Equal(until) {
+				l.queue.schedule(t, now)
+			}
+		}
 	}
 }
 
@@ -170,6 +194,10 @@ func (a *app) rebuild(now time.Time) {
 		if r == nil {
 			r = newRoom(w.id, w.source)
 		}
+		if w.source == sourceDiscovery && r.source != sourceDiscovery && !r.info.Load().exists {
+			// Only configured rooms report a missing room.
+			r.info.Store(emptySnapshot)
+		}
 		r.source = w.source
 		keep[w.id] = r
 		rv := roomView{room: r, source: w.source, labelValues: w.labelValues}
@@ -182,12 +210,7 @@ func (a *app) rebuild(now time.Time) {
 	}
 	for id, r := range a.rooms {
 		if keep[id] == nil {
-			r.removed = true
-			for kind, l := range a.lanes {
-				if t := r.tasks[kind]; t != nil {
-					l.queue.remove(t)
-				}
-			}
+			a.unwatch(r)
 		}
 	}
 	a.rooms = keep
@@ -208,6 +231,16 @@ func (a *app) rebuild(now time.Time) {
 	}
 	a.passes.recount(a.rooms, now)
 	a.view.Store(view)
+}
+
+// unwatch takes a room out of every lane's queue; a.mu is held.
+func (a *app) unwatch(r *room) {
+	r.removed = true
+	for kind, l := range a.lanes {
+		if t := r.tasks[kind]; t != nil {
+			l.queue.remove(t)
+		}
+	}
 }
 
 // discoveredRoom is a discovered room with the app's labels.
@@ -259,9 +292,11 @@ func (a *app) runLane(ctx context.Context, l *lane) {
 			return
 		}
 		a.mu.Lock()
-		if t.room.removed || t.room.tasks[l.kind] != t || a.health.paused(time.Now()) {
+		until := a.pausedUntil(l, time.Now())
+		if t.room.removed || t.room.tasks[l.kind] != t || !until.IsZero() {
 			if !t.room.removed && t.room.tasks[l.kind] == t {
-				l.queue.schedule(t, a.health.pausedUntil)
+				t.endRefresh()
+				l.queue.schedule(t, until)
 			}
 			l.busy--
 			a.mu.Unlock()
@@ -280,17 +315,16 @@ func (a *app) nextDue(ctx context.Context, l *lane) (*task, bool) {
 	for {
 		a.mu.Lock()
 		now := time.Now()
-		var wakeAt time.Time
-		if a.health.paused(now) {
-			wakeAt = a.health.pausedUntil
-		} else if t, next := l.queue.popDue(now); t != nil {
-			if !t.inRefresh {
-				t.inRefresh, t.started = true, now
+		wakeAt := a.pausedUntil(l, now)
+		if wakeAt.IsZero() {
+			var t *task
+			if t, wakeAt = l.queue.popDue(now); t != nil {
+				if !t.inRefresh {
+					t.inRefresh, t.started = true, now
+				}
+				a.mu.Unlock()
+				return t, true
 			}
-			a.mu.Unlock()
-			return t, true
-		} else {
-			wakeAt = next
 		}
 		a.mu.Unlock()
 
@@ -298,6 +332,18 @@ func (a *app) nextDue(ctx context.Context, l *lane) (*task, bool) {
 			return nil, false
 		}
 	}
+}
+
+// pausedUntil returns when the app's and the lane's pauses end, or zero
+// when neither forbids requests at now; a.mu is held.
+func (a *app) pausedUntil(l *lane, now time.Time) time.Time {
+	var until time.Time
+	for _, p := range []*pause{&a.health.pause, &l.disabled} {
+		if p.active(now) && p.until.After(until) {
+			until = p.until
+		}
+	}
+	return until
 }
 
 // waitUntil waits until t (forever when t is zero), a nudge on wake, or the
@@ -390,7 +436,7 @@ func (a *app) attempt(ctx context.Context, api liveAPI, l *lane, t *task, bookin
 	}
 	class, code := tencent.Outcome(err)
 	a.metrics.observe(a.id, l.command, code, elapsed)
-	a.record(l, t, ans, class, code, err, elapsed)
+	a.record(l, t, ans, class, code, err, start, elapsed)
 }
 
 // sleepUntil waits until t or until ctx ends, reporting whether t came.

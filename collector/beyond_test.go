@@ -237,3 +237,15 @@ func familyLabel(families []*dto.MetricFamily, name, label string) string {
 	}
 	return ""
 }
+
+func TestDiscoveryMakesOnePassPerInterval(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	publicRooms(sim, "listed", 5)
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 10m",
+		"qps: 20\ndiscovery: {enabled: true, interval: 1h, qps: 5}", "configured"))
+	waitFor(t, "the discovered rooms are refreshed", func() bool { return len(tf.series(t, "tencent_live_room_exists")) == 6 })
+	waitFor(t, "the first pass ends", tf.Ready)
+	if got := sim.Stats(testAppID).Requests[tencent.CommandGetRoomList]; got != 1 {
+		t.Errorf("%d get_room_list requests for one page in one interval, want 1", got)
+	}
+}

@@ -34,6 +34,8 @@ type discovery struct {
 
 	mu    sync.Mutex
 	rooms []string // listed by the last complete pass, in listing order
+
+	disabledLogged bool // 60017 logged; guarded by the app's mutex
 }
 
 // newDiscovery returns a discovery that has found nothing yet.
@@ -68,6 +70,14 @@ func (d *discovery) set(rooms []string) {
 	d.rooms = rooms
 }
 
+// drainWake forgets a pending nudge.
+func (d *discovery) drainWake() {
+	select {
+	case <-d.wake:
+	default:
+	}
+}
+
 // nudge wakes the discovery loop after a settings change.
 func (d *discovery) nudge() {
 	select {
@@ -85,6 +95,7 @@ func (a *app) discover(ctx context.Context) {
 		a.mu.Unlock()
 		var next time.Time
 		if s.enabled {
+			a.finder.drainWake() // this pass serves the changes so far
 			a.finder.budget.SetQPS(s.qps)
 			if rooms, ok := a.listRooms(ctx); ok {
 				a.finder.set(rooms)
@@ -114,7 +125,7 @@ func (a *app) listRooms(ctx context.Context) ([]string, bool) {
 	next, attempt, renewed := "", 0, false
 	for {
 		a.mu.Lock()
-		api, maxRetries, pausedUntil := a.settings.api, a.settings.maxRetries, a.health.pausedUntil
+		api, maxRetries, pausedUntil := a.settings.api, a.settings.maxRetries, a.health.until
 		a.mu.Unlock()
 		if !sleepUntil(ctx, pausedUntil) {
 			return nil, false
@@ -132,10 +143,32 @@ func (a *app) listRooms(ctx context.Context) ([]string, bool) {
 		class, code := tencent.Outcome(err)
 		a.metrics.observe(a.id, tencent.CommandGetRoomList, code, time.Since(start))
 
+		a.mu.Lock()
+		if code == codeCommandDisabled {
+			// Discovery is switched off at Tencent; the rest of the app works.
+			if !a.finder.disabledLogged {
+				a.finder.disabledLogged = true
+				level.Warn(a.logger).Log("msg", "Command disabled for this app; discovery tries again next interval", "api", tencent.CommandGetRoomList, "code", code, "err", err)
+			}
+			a.mu.Unlock()
+			return nil, false
+		}
+		a.finder.disabledLogged = false
+		a.noteHealth(class, code, start)
+		switch class {
+		case tencent.ClassAppFailure:
+			a.markDown(code, err, time.Now())
+		case tencent.ClassRenewUserSig:
+			a.settings.creds.Renew()
+			if renewed {
+				a.markDown(code, err, time.Now())
+			}
+		}
+		a.mu.Unlock()
+
 		retry := false
 		switch class {
 		case tencent.ClassOK:
-			a.noteAnswer(code)
 			for _, r := range page.Rooms {
 				if r.RoomID != "" && !seen[r.RoomID] {
 					seen[r.RoomID] = true
@@ -147,26 +180,18 @@ func (a *app) listRooms(ctx context.Context) ([]string, bool) {
 			}
 			next, attempt = page.Next, 0
 		case tencent.ClassRateLimited:
-			a.noteAnswer(code)
 			a.finder.budget.Throttle()
 			retry = true
 		case tencent.ClassRetryable:
-			a.noteAnswer(code)
 			retry = true
 		case tencent.ClassRenewUserSig:
-			a.mu.Lock()
-			a.settings.creds.Renew()
-			a.mu.Unlock()
 			if renewed {
-				a.appDown(code, err)
 				return nil, false
 			}
 			renewed = true
 		case tencent.ClassAppFailure:
-			a.appDown(code, err)
 			return nil, false
 		default: // room-level refusals: a bug or a change on Tencent's side
-			a.noteAnswer(code)
 			level.Warn(a.logger).Log("msg", "Room discovery refused by Tencent; trying again next interval", "code", code, "err", err)
 			return nil, false
 		}
@@ -186,22 +211,3 @@ func (a *app) listRooms(ctx context.Context) ([]string, bool) {
 
 // maxRoomListCount is the largest page get_room_list serves.
 const maxRoomListCount = 20
-
-// noteAnswer counts an answer of discovery toward the app's health.
-func (a *app) noteAnswer(code string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if isTransport(code) {
-		a.health.transportFailures++
-		return
-	}
-	a.health.transportFailures = 0
-	a.markUp()
-}
-
-// appDown records an app-wide failure met by discovery.
-func (a *app) appDown(code string, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.markDown(code, err, time.Now())
-}

@@ -126,6 +126,7 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 			refreshInterval: time.Duration(cfg.Global.RefreshInterval),
 			staleAfter:      time.Duration(cfg.Global.StaleAfter),
 			maxRetries:      cfg.Global.MaxRetries,
+			endpoint:        ac.BaseURL(),
 			discovery: discoverySettings{
 				enabled:  ac.Discovery.Enabled,
 				interval: time.Duration(ac.Discovery.Interval),

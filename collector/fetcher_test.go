@@ -384,3 +384,69 @@ func TestApplyRelabelsRoomsWhoseLabelsChanged(t *testing.T) {
 		t.Errorf("room b's team: %q, want none", got)
 	}
 }
+
+func TestAppResumesByItselfAfterItsPause(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	sim.PutRoom(testAppID, liveRoom("room"))
+	sim.SetAppError(testAppID, 60021) // the exporter's IP is not allowed yet
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "room"))
+	upKey := fmt.Sprintf("sdkappid=%d", testAppID)
+	waitFor(t, "the app is down", func() bool { return tf.series(t, "tencent_live_api_up")[upKey] == 0 })
+	sim.SetAppError(testAppID, 0) // the allow-list is fixed
+	// The first pause lasts pauseBase; nothing but the pause's end may
+	// wake the lane, whose only room was in flight when the app went down.
+	waitFor(t, "the app is up again", func() bool { return tf.series(t, "tencent_live_api_up")[upKey] == 1 })
+	waitFor(t, "the room is known", func() bool { return tf.series(t, "tencent_live_room_exists")["room"] == 1 })
+	if n := strings.Count(tf.logs.String(), "usable again"); n != 1 {
+		t.Errorf("logged the recovery %d times, want once:\n%s", n, tf.logs.String())
+	}
+}
+
+func TestReloadWithFixedCredentialsResumesAtOnce(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	sim.PutRoom(testAppID, liveRoom("room"))
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 10m", "secret_key: wrong\nqps: 10", "room"))
+	upKey := fmt.Sprintf("sdkappid=%d", testAppID)
+	waitFor(t, "the app is down", func() bool { return tf.series(t, "tencent_live_api_up")[upKey] == 0 })
+
+	fixed := time.Now()
+	if err := tf.Apply(parseConfig(t, appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "room"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the room is known", func() bool { return tf.series(t, "tencent_live_room_exists")["room"] == 1 })
+	if took := time.Since(fixed); took >= pauseBase {
+		t.Errorf("the fixed app waited %s, the length of its pause", took)
+	}
+}
+
+func TestDisabledOptionalCommandPausesOnlyItself(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	ids := roomIDs("stats-off", 20)
+	putRooms(sim, ids)
+	sim.DisableCommand(testAppID, tencent.CommandGetRoomStats, true)
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 1s\nrequest_timeout: 500ms",
+		"qps: 50\nstats: {enabled: true, qps: 10}\nmembers: {enabled: true, qps: 10}", ids...))
+	// Rooms keep being refreshed, a refresh interval apart, while
+	// get_room_stats stays disabled.
+	waitFor(t, "every room is refreshed three times", func() bool {
+		rooms := sim.Stats(testAppID).Rooms
+		for _, id := range ids {
+			if rooms[id][tencent.CommandGetRoomInfo] < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	if got := tf.series(t, "tencent_live_api_up")[fmt.Sprintf("sdkappid=%d", testAppID)]; got != 1 {
+		t.Errorf("api_up %v: a disabled optional command is not an app-wide failure", got)
+	}
+	if got := len(tf.series(t, "tencent_live_room_members")); got != len(ids) {
+		t.Errorf("members known for %d rooms, want %d", got, len(ids))
+	}
+	if n := strings.Count(tf.logs.String(), "Command disabled"); n != 1 {
+		t.Errorf("logged the disabled command %d times, want once:\n%s", n, tf.logs.String())
+	}
+	if got := sim.Stats(testAppID).Requests[tencent.CommandGetRoomStats]; got > 3 {
+		t.Errorf("%d get_room_stats requests while disabled; the lane should pause", got)
+	}
+}

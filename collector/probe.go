@@ -57,7 +57,7 @@ func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]
 func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 	l := a.lanes[laneInfo]
 	a.mu.Lock()
-	api, paused := a.settings.api, a.health.paused(time.Now())
+	api, paused := a.settings.api, !a.pausedUntil(l, time.Now()).IsZero()
 	a.mu.Unlock()
 	if paused {
 		return emptySnapshot

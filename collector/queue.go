@@ -50,6 +50,11 @@ type task struct {
 	failCode  string    // code of the last room-level failure logged
 }
 
+// endRefresh marks t's current refresh as over.
+func (t *task) endRefresh() {
+	t.inRefresh, t.attempt, t.renewed = false, 0, false
+}
+
 // taskQueue orders tasks by when they are due; it implements heap.Interface.
 type taskQueue []*task
 

@@ -33,12 +33,14 @@ const (
 	// codeNetwork is the code of network-level failures, and of the
 	// app-wide failure they add up to.
 	codeNetwork = tencent.CodeLabelNetwork
+	// codeCommandDisabled says a command is disabled for the app (60017).
+	codeCommandDisabled = "60017"
 )
 
-// record books the outcome of one attempt of lane l for t's room: the
-// room's snapshot, its next attempt, the app's health and the lane's rate.
-// It is called by attempt goroutines.
-func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code string, err error, elapsed time.Duration) {
+// record books the outcome of one attempt of lane l for t's room, sent at
+// sent: the room's snapshot, its next attempt, the app's health and the
+// lane's rate. It is called by attempt goroutines.
+func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code string, err error, sent time.Time, elapsed time.Duration) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -47,11 +49,16 @@ func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code str
 	if r.removed || r.tasks[l.kind] != t {
 		return
 	}
-	if isTransport(code) {
-		a.health.transportFailures++
-	} else if class != tencent.ClassAppFailure && class != tencent.ClassRenewUserSig {
-		a.health.transportFailures = 0
-		a.markUp()
+	if l.kind != laneInfo && code == codeCommandDisabled {
+		// An optional command switched off: the app's other commands work.
+		a.pauseLane(l, err, now)
+		a.suspend(l, t, l.disabled.until)
+		return
+	}
+	a.noteHealth(class, code, sent)
+	if class != tencent.ClassAppFailure && l.disabled.failures > 0 {
+		level.Info(a.logger).Log("msg", "Command enabled again for this app", "api", l.command)
+		l.disabled = pause{}
 	}
 
 	switch class {
@@ -68,8 +75,7 @@ func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code str
 	case tencent.ClassRoomMissing:
 		if l.kind == laneInfo && r.source == sourceDiscovery {
 			// Ending is a discovered room's normal life: it leaves quietly.
-			a.finder.drop(r.id)
-			a.rebuild(now)
+			a.dropDiscovered(r, now)
 			return
 		}
 		if l.kind == laneInfo {
@@ -89,7 +95,7 @@ func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code str
 	case tencent.ClassRetryable:
 		if a.health.transportFailures >= transportDownAfter {
 			a.markDown(codeNetwork, err, now)
-			a.suspend(l, t)
+			a.suspend(l, t, a.health.until)
 			return
 		}
 		a.retry(l, t, now)
@@ -102,11 +108,41 @@ func (a *app) record(l *lane, t *task, ans answer, class tencent.Class, code str
 			return
 		}
 		a.markDown(code, err, now)
-		a.suspend(l, t)
+		a.suspend(l, t, a.health.until)
 	case tencent.ClassAppFailure:
 		a.markDown(code, err, now)
-		a.suspend(l, t)
+		a.suspend(l, t, a.health.until)
 	}
+}
+
+// noteHealth books what an answer to a request sent at sent says of the
+// app's API; a.mu is held.
+func (a *app) noteHealth(class tencent.Class, code string, sent time.Time) {
+	switch {
+	case class == tencent.ClassRetryable && isTransport(code):
+		a.health.transportFailures++
+	case class == tencent.ClassAppFailure || class == tencent.ClassRenewUserSig:
+	default: // Tencent answered
+		a.health.transportFailures = 0
+		a.markUp(sent)
+	}
+}
+
+// dropDiscovered stops watching a discovered room that ended; a.mu is held.
+func (a *app) dropDiscovered(r *room, now time.Time) {
+	a.finder.drop(r.id)
+	delete(a.rooms, r.id)
+	a.unwatch(r)
+	old := a.view.Load()
+	view := *old
+	view.rooms = make([]roomView, 0, len(old.rooms))
+	for _, rv := range old.rooms {
+		if rv.room != r {
+			view.rooms = append(view.rooms, rv)
+		}
+	}
+	a.view.Store(&view)
+	a.passes.recount(a.rooms, now)
 }
 
 // isTransport reports whether code says Tencent's API was not reached or did
@@ -144,7 +180,7 @@ func (a *app) conclude(l *lane, t *task, definitive bool, now time.Time) {
 	if definitive {
 		t.failCode = ""
 	}
-	t.inRefresh, t.attempt, t.renewed = false, 0, false
+	t.endRefresh()
 	l.queue.schedule(t, t.started.Add(a.settings.refreshInterval))
 	if l.kind == laneInfo {
 		a.passes.concluded(t, len(a.rooms), now)
@@ -152,40 +188,57 @@ func (a *app) conclude(l *lane, t *task, definitive bool, now time.Time) {
 	l.nudge()
 }
 
-// suspend ends t's refresh because the app is paused: an info refresh is
-// marked as failed, and the task is the first to go once the pause ends;
-// a.mu is held.
-func (a *app) suspend(l *lane, t *task) {
+// suspend ends t's refresh because the app or the lane is paused until
+// until: an info refresh is marked as failed, and the task is among the
+// first to go once the pause ends; a.mu is held.
+func (a *app) suspend(l *lane, t *task, until time.Time) {
 	if l.kind == laneInfo {
 		t.room.info.Store(t.room.info.Load().failed())
 	}
-	t.inRefresh, t.attempt, t.renewed = false, 0, false
-	l.queue.schedule(t, a.health.pausedUntil)
+	t.endRefresh()
+	l.queue.schedule(t, until)
+	l.nudge()
+}
+
+// pauseLane pauses a lane whose command Tencent says is disabled for the
+// app, with a longer pause each time, logged once; a.mu is held.
+func (a *app) pauseLane(l *lane, err error, now time.Time) {
+	if l.disabled.active(now) {
+		return // an answer to a request sent before the pause began
+	}
+	if l.disabled.failures == 0 {
+		level.Warn(a.logger).Log("msg", "Command disabled for this app; pausing it, the other commands go on", "api", l.command, "code", codeCommandDisabled, "err", err)
+	}
+	l.disabled.start(codeCommandDisabled, now)
 }
 
 // markDown records an app-wide failure: the app pauses, with a longer pause
 // after each failure, and the change is logged once; a.mu is held.
 func (a *app) markDown(code string, err error, now time.Time) {
 	h := &a.health
-	if h.paused(now) {
+	if h.active(now) {
 		return // an answer to a request sent before the pause began
 	}
-	if h.up || h.downCode != code {
+	if h.up || h.code != code {
 		level.Error(a.logger).Log("msg", "Tencent API unusable for this app; pausing its refreshes", "code", code, "reason", reason(code), "err", err)
 	}
-	h.up, h.downCode = false, code
-	h.failures++
-	h.pausedUntil = now.Add(pauseFor(code, h.failures))
+	h.up = false
+	h.start(code, now)
 	h.transportFailures = 0
 }
 
-// markUp records an answer showing the app's API usable again; a.mu is held.
-func (a *app) markUp() {
+// markUp records an answer showing the app's API usable again, unless its
+// request was sent before the app went down; a.mu is held.
+func (a *app) markUp(sent time.Time) {
 	h := &a.health
-	if !h.up {
-		level.Info(a.logger).Log("msg", "Tencent API usable again for this app", "after_code", h.downCode)
+	if sent.Before(h.since) {
+		return
 	}
-	h.up, h.downCode, h.failures = true, "", 0
+	if !h.up {
+		level.Info(a.logger).Log("msg", "Tencent API usable again for this app", "after_code", h.code)
+	}
+	h.up = true
+	h.pause = pause{}
 }
 
 // pauseFor returns the pause after the n-th consecutive app-wide failure.
@@ -228,17 +281,30 @@ func reason(code string) string {
 	return "see Tencent's error code list"
 }
 
-// appHealth is whether an app's API is usable; guarded by the app's mutex.
-type appHealth struct {
-	up                bool
-	downCode          string
-	failures          int       // consecutive app-wide failures
-	pausedUntil       time.Time // no requests before then
-	transportFailures int       // consecutive network-level failures
+// pause is a backoff after repeated failures of one kind.
+type pause struct {
+	code     string    // of the failure that started it
+	since    time.Time // when the latest failure started it
+	until    time.Time // no requests before then
+	failures int       // consecutive failures
 }
 
-// paused reports whether the app may not send requests at now.
-func (h *appHealth) paused(now time.Time) bool { return now.Before(h.pausedUntil) }
+// start begins the pause after one more failure with code at now.
+func (p *pause) start(code string, now time.Time) {
+	p.code, p.since = code, now
+	p.failures++
+	p.until = now.Add(pauseFor(code, p.failures))
+}
+
+// active reports whether the pause forbids requests at now.
+func (p *pause) active(now time.Time) bool { return now.Before(p.until) }
+
+// appHealth is whether an app's API is usable; guarded by the app's mutex.
+type appHealth struct {
+	pause                  // of the app after app-wide failures
+	up                bool // false from an app-wide failure to the next answer
+	transportFailures int  // consecutive network-level failures
+}
 
 // passTracker measures passes over an app's rooms: a pass ends when every
 // room has concluded a refresh since the previous pass ended.

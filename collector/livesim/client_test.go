@@ -248,6 +248,15 @@ func TestClientOutcomes(t *testing.T) {
 			e.srv.SetAppError(appID, 70050)
 			return roomInfo(t, e.client(t), "r")
 		}},
+		{"command disabled", tencent.ClassAppFailure, "60017", func(t *testing.T, e *env) error {
+			e.put(fullRoom("r"))
+			e.srv.DisableCommand(appID, tencent.CommandGetRoomStats, true)
+			if err := roomInfo(t, e.client(t), "r"); err != nil {
+				return fmt.Errorf("get_room_info, not disabled: %w", err)
+			}
+			_, err := e.client(t).GetRoomStats(t.Context(), "r")
+			return err
+		}},
 		{"app error cleared", tencent.ClassOK, "0", func(t *testing.T, e *env) error {
 			e.put(fullRoom("r"))
 			e.srv.SetAppError(appID, 70050)

@@ -79,9 +79,10 @@ type Server struct {
 // app is the state kept per sdkappid, added or only seen in requests.
 type app struct {
 	added    bool
-	creds    App            // without Limits
-	limits   map[string]int // per command
-	appError int            // answered to every request when not 0
+	creds    App             // without Limits
+	limits   map[string]int  // per command
+	appError int             // answered to every request when not 0
+	disabled map[string]bool // commands answered 60017
 	rooms    map[string]*room
 	accepted map[string]*window // per command, requests let through
 	counters *counters
@@ -173,6 +174,15 @@ func (s *Server) SetAppError(sdkappid uint64, code int) {
 	s.state(sdkappid).appError = code
 }
 
+// DisableCommand makes the app's requests of command answer 60017 (command
+// disabled), as Tencent does for a command switched off for an app, or
+// enables it again.
+func (s *Server) DisableCommand(sdkappid uint64, command string, disabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state(sdkappid).disabled[command] = disabled
+}
+
 // Stats returns a copy of what the server counted for the app.
 func (s *Server) Stats(sdkappid uint64) Stats {
 	s.mu.Lock()
@@ -202,6 +212,7 @@ func (s *Server) state(sdkappid uint64) *app {
 			limits:   DocumentedLimits(),
 			rooms:    map[string]*room{},
 			accepted: map[string]*window{},
+			disabled: map[string]bool{},
 			counters: newCounters(),
 		}
 		s.apps[sdkappid] = a
@@ -275,6 +286,8 @@ func (s *Server) admit(id uint64, idErr *apiError, method, command string) (admi
 		return adm, &apiError{tencent.CodeBadRequestURL, "HTTP method must be POST"}
 	case command == "":
 		return adm, &apiError{tencent.CodeBadPath, "no such command"}
+	case a.disabled[command]:
+		return adm, &apiError{tencent.CodeCommandDisabled, errorInfo(tencent.CodeCommandDisabled)}
 	}
 	w := a.accepted[command]
 	if w == nil {
