@@ -149,6 +149,25 @@ func Dashboard() (dashboard.Dashboard, error) {
 			WithTarget(instantTable("tencent_live_room_message_disabled{" + selRoom + "}").RefId("messages_disabled")).
 			WithTarget(instantTable("tencent_live_room_public_visible{" + selRoom + "}").RefId("public"))).
 
+		// Audience: needs members/stats enabled for the app (get_member_list,
+		// get_room_stats); empty otherwise.
+		WithRow(dashboard.NewRowBuilder("Audience")).
+		WithPanel(tsPanel("People in the room now", "MemberCount from get_member_list (about 40 s granularity). Needs members.enabled for the app.", "short", 12).
+			Min(0).
+			WithTarget(query("tencent_live_room_members{"+selRoom+"}", "{{room_id}}"))).
+		WithPanel(tsPanel("Viewers per minute, top rooms", "New viewers per minute (TotalViewers from get_room_stats). Needs stats.enabled for the app.", "short", 12).
+			Min(0).
+			WithTarget(query("topk(10, 60 * rate(tencent_live_room_viewers_total{"+selRoom+"}[$__rate_interval]))", "{{room_id}}"))).
+		WithPanel(tsPanel("Engagement per minute", "Likes, messages, gifts and gift coins per minute over the selected rooms (get_room_stats).", "short", 12).
+			Min(0).
+			WithTarget(query("60 * sum(rate(tencent_live_room_likes_total{"+selRoom+"}[$__rate_interval]))", "likes")).
+			WithTarget(query("60 * sum(rate(tencent_live_room_messages_total{"+selRoom+"}[$__rate_interval]))", "messages")).
+			WithTarget(query("60 * sum(rate(tencent_live_room_gifts_sent_total{"+selRoom+"}[$__rate_interval]))", "gifts")).
+			WithTarget(query("60 * sum(rate(tencent_live_room_gift_coins_total{"+selRoom+"}[$__rate_interval]))", "gift coins"))).
+		WithPanel(tablePanel("Gifting, top rooms", "Total gift coins and unique gift senders per room since the room was created.", 12).
+			WithTarget(instantTable("topk(10, tencent_live_room_gift_coins_total{" + selRoom + "})").RefId("coins")).
+			WithTarget(instantTable("topk(10, tencent_live_room_unique_gift_senders_total{" + selRoom + "})").RefId("senders"))).
+
 		// Refresh health: is the data fresh.
 		WithRow(dashboard.NewRowBuilder("Refresh health")).
 		WithPanel(tsPanel("Rooms refreshed OK", "Share of each app's rooms whose last refresh got a definitive answer.", "percentunit", 8).

@@ -87,6 +87,9 @@ func TestDashboardQueriesCoverMetrics(t *testing.T) {
 		"tencent_live_api_rate_limit_qps", "tencent_live_api_up", "tencent_live_refresh_cycle_duration_seconds",
 		"tencent_live_rooms", "tencent_live_usersig_expiry_timestamp_seconds",
 		"tencent_live_config_last_reload_successful", "tencent_live_exporter_build_info",
+		"tencent_live_room_members", "tencent_live_room_viewers_total", "tencent_live_room_likes_total",
+		"tencent_live_room_messages_total", "tencent_live_room_gifts_sent_total", "tencent_live_room_gift_coins_total",
+		"tencent_live_room_unique_gift_senders_total",
 	} {
 		if !regexp.MustCompile(`\b` + m + `\b`).Match(all.Bytes()) {
 			t.Errorf("no dashboard query uses %s", m)
