@@ -21,6 +21,10 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "team": "ops"}, "team-ops"},
 		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "team": "live-events"}, "team-live-events"},
 		{map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical"}, "live-platform"},
+		// A live room without audience: the room's team, not its pager; a
+		// discovered room has no team label and goes to the platform.
+		{map[string]string{"alertname": "TencentLiveRoomLiveWithoutAudience", "severity": "warning", "team": "growth"}, "team-growth"},
+		{map[string]string{"alertname": "TencentLiveRoomLiveWithoutAudience", "severity": "warning"}, "live-platform"},
 		{map[string]string{"alertname": "TencentLiveApiDown", "severity": "critical", "sdkappid": "1"}, "live-platform"},
 		{map[string]string{"alertname": "TencentLiveApiRateLimited", "severity": "warning", "team": "growth"}, "live-platform"},
 		{map[string]string{"alertname": "TencentLiveExporterDown", "severity": "critical"}, "live-platform"},
@@ -48,6 +52,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		alert(map[string]string{"alertname": "TencentLiveApiDown", "severity": "critical", "sdkappid": "42", "job": "tencent_live", "instance": "a"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "sdkappid": "42", "room_id": "r1", "team": "growth"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "42", "room_id": "r2", "team": "ops"}),
+		alert(map[string]string{"alertname": "TencentLiveRoomLiveWithoutAudience", "severity": "warning", "sdkappid": "42", "room_id": "r6", "team": "ops"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomMissing", "severity": "critical", "sdkappid": "43", "room_id": "r3", "team": "growth"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomRefreshFailing", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
@@ -63,13 +68,14 @@ func TestAlertmanagerInhibition(t *testing.T) {
 	}
 
 	want := map[string]string{ // alertname/sdkappid/room_id -> state
-		"TencentLiveApiDown/42/":              "active",
-		"TencentLiveRoomMissing/42/r1":        "suppressed",
-		"TencentLiveRoomStale/42/r2":          "suppressed",
-		"TencentLiveRoomMissing/43/r3":        "active",
-		"TencentLiveRoomRefreshFailing/43/r4": "active",
-		"TencentLiveRoomStale/43/r4":          "suppressed",
-		"TencentLiveRoomStale/43/r5":          "active",
+		"TencentLiveApiDown/42/":                   "active",
+		"TencentLiveRoomMissing/42/r1":             "suppressed",
+		"TencentLiveRoomStale/42/r2":               "suppressed",
+		"TencentLiveRoomLiveWithoutAudience/42/r6": "suppressed",
+		"TencentLiveRoomMissing/43/r3":             "active",
+		"TencentLiveRoomRefreshFailing/43/r4":      "active",
+		"TencentLiveRoomStale/43/r4":               "suppressed",
+		"TencentLiveRoomStale/43/r5":               "active",
 	}
 	var last map[string]string
 	waitFor(t, "inhibition states", 30*time.Second, 500*time.Millisecond, []*process{am}, func() (bool, error) {
