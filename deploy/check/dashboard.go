@@ -2,7 +2,10 @@ package check
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -78,6 +81,66 @@ func tablePanel(title, desc string, w uint32) *table.PanelBuilder {
 		Transformations([]dashboard.DataTransformerConfig{hideColumns("Time", "__name__", "job", "instance", "Value")})
 }
 
+// perMinute is the per-minute rate of a room counter over the selected
+// rooms, aggregated by agg ("sum", "sum by (sdkappid)", ...).
+func perMinute(agg, counter string) string {
+	return "60 * " + agg + " (rate(" + counter + "{" + selRoom + "}[$__rate_interval]))"
+}
+
+// commandLimits are Tencent's documented limits of the commands the exporter
+// sends, in requests per second per SDKAppID. Everything that uses the
+// SDKAppID shares them; the exporter's budgets (qps) are its part.
+var commandLimits = []struct {
+	api   string
+	limit int
+}{
+	{"get_room_info", 200},
+	{"get_member_list", 200},
+	{"get_room_stats", 100},
+	{"get_room_list", 10},
+}
+
+// commandLimit returns the documented limit of api.
+func commandLimit(api string) int {
+	for _, c := range commandLimits {
+		if c.api == api {
+			return c.limit
+		}
+	}
+	panic("no documented limit for " + api)
+}
+
+// limitSharePanel shows, per app and command, the rate the exporter allows
+// itself now as a share of Tencent's documented limit: what is left is for
+// the app's other users.
+func limitSharePanel() *bargauge.PanelBuilder {
+	var terms []string
+	for _, c := range commandLimits {
+		terms = append(terms, fmt.Sprintf(`tencent_live_api_rate_limit_qps{%s, api="%s"} / %d`, selApp, c.api, c.limit))
+	}
+	return bargauge.NewPanelBuilder().Title("Share of Tencent's limits claimed").
+		Description("Rate in force of each command (tencent_live_api_rate_limit_qps) as a share of Tencent's documented per-SDKAppID limit: get_room_info 200/s, get_member_list 200/s, get_room_stats 100/s, get_room_list 10/s. Your other services that use the SDKAppID share the rest.").
+		Datasource(promDS).Height(8).Span(12).Unit("percentunit").Min(0).Max(1).
+		DisplayMode(common.BarGaugeDisplayModeGradient).Orientation(common.VizOrientationHorizontal).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(0.5), "orange"), step(cog.ToPtr(0.8), "red"))).
+		WithTarget(query(strings.Join(terms, " or "), "{{sdkappid}} {{api}}"))
+}
+
+// commandBudgetPanel shows one command's requests sent against the rate in
+// force and the budget (the highest rate in force over the range, normally
+// the configured qps).
+func commandBudgetPanel(api, what string) *timeseries.PanelBuilder {
+	sel := fmt.Sprintf(`%s, api="%s"`, selApp, api)
+	return tsPanel(fmt.Sprintf("%s budget (%s)", what, api),
+		fmt.Sprintf("%s requests sent per second, the rate the exporter allows itself now (lowered after rate-limit answers) and its budget (the highest rate in force over the range, normally the configured qps). Tencent's documented limit is %d/s per SDKAppID, shared with your other services.", api, commandLimit(api)),
+		"reqps", 8).
+		Min(0).
+		WithTarget(query("sum by (sdkappid) (rate(tencent_live_api_requests_total{"+sel+"}[$__rate_interval]))", "{{sdkappid}} sent")).
+		WithTarget(query("tencent_live_api_rate_limit_qps{"+sel+"}", "{{sdkappid}} in force")).
+		WithTarget(query("max_over_time(tencent_live_api_rate_limit_qps{"+sel+"}[$__range])", "{{sdkappid}} budget"))
+}
+
 func labelVariable(name, label, q string) *dashboard.QueryVariableBuilder {
 	return dashboard.NewQueryVariableBuilder(name).Label(label).Datasource(promDS).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).Definition(q).
@@ -149,24 +212,56 @@ func Dashboard() (dashboard.Dashboard, error) {
 			WithTarget(instantTable("tencent_live_room_message_disabled{" + selRoom + "}").RefId("messages_disabled")).
 			WithTarget(instantTable("tencent_live_room_public_visible{" + selRoom + "}").RefId("public"))).
 
-		// Audience: needs members/stats enabled for the app (get_member_list,
-		// get_room_stats); empty otherwise.
-		WithRow(dashboard.NewRowBuilder("Audience")).
-		WithPanel(tsPanel("People in the room now", "MemberCount from get_member_list (about 40 s granularity). Needs members.enabled for the app.", "short", 12).
+		// Audience and engagement: needs members/stats enabled for the app
+		// (get_member_list, get_room_stats); empty otherwise.
+		WithRow(dashboard.NewRowBuilder("Audience and engagement")).
+		WithPanel(statPanel("People in rooms now", "Sum of MemberCount (get_member_list) over the selected rooms. Empty unless members.enabled for the app.").Span(6).
+			WithTarget(query("sum(tencent_live_room_members{"+selRoom+"})", "people"))).
+		WithPanel(statPanel("Viewers per minute", "New viewers per minute over the selected rooms (TotalViewers, get_room_stats). Empty unless stats.enabled for the app.").Span(6).
+			WithTarget(query(perMinute("sum", "tencent_live_room_viewers_total"), "viewers"))).
+		WithPanel(statPanel("Gift coins per minute", "Coins spent on gifts per minute over the selected rooms (TotalGiftCoins, get_room_stats).").Span(6).
+			WithTarget(query(perMinute("sum", "tencent_live_room_gift_coins_total"), "coins"))).
+		WithPanel(statPanel("Rooms with audience data", "Rooms with a current MemberCount. Fewer than the rooms watched while members are being fetched for the first time, or for rooms whose get_member_list answers fail.").Span(6).
+			WithTarget(query("count(tencent_live_room_members{"+selRoom+"}) or vector(0)", "rooms"))).
+		WithPanel(tsPanel("People in the room now, top rooms", "MemberCount from get_member_list (about 40 s granularity): the ten rooms with the most people at each moment.", "short", 12).
 			Min(0).
-			WithTarget(query("tencent_live_room_members{"+selRoom+"}", "{{room_id}}"))).
-		WithPanel(tsPanel("Viewers per minute, top rooms", "New viewers per minute (TotalViewers from get_room_stats). Needs stats.enabled for the app.", "short", 12).
+			WithTarget(query("topk(10, tencent_live_room_members{"+selRoom+"})", "{{room_id}}"))).
+		WithPanel(tsPanel("People in rooms, total per app", "Sum of MemberCount over each app's selected rooms; a person in two rooms counts twice.", "short", 12).
 			Min(0).
-			WithTarget(query("topk(10, 60 * rate(tencent_live_room_viewers_total{"+selRoom+"}[$__rate_interval]))", "{{room_id}}"))).
-		WithPanel(tsPanel("Engagement per minute", "Likes, messages, gifts and gift coins per minute over the selected rooms (get_room_stats).", "short", 12).
+			WithTarget(query("sum by (sdkappid) (tencent_live_room_members{"+selRoom+"})", "{{sdkappid}}"))).
+		WithPanel(tsPanel("Viewers per minute, top rooms", "New viewers per minute (TotalViewers from get_room_stats) of the ten busiest rooms. Room statistics are refreshed every refresh_interval, so lines move in steps.", "short", 12).
 			Min(0).
-			WithTarget(query("60 * sum(rate(tencent_live_room_likes_total{"+selRoom+"}[$__rate_interval]))", "likes")).
-			WithTarget(query("60 * sum(rate(tencent_live_room_messages_total{"+selRoom+"}[$__rate_interval]))", "messages")).
-			WithTarget(query("60 * sum(rate(tencent_live_room_gifts_sent_total{"+selRoom+"}[$__rate_interval]))", "gifts")).
-			WithTarget(query("60 * sum(rate(tencent_live_room_gift_coins_total{"+selRoom+"}[$__rate_interval]))", "gift coins"))).
+			WithTarget(query("topk(10, "+perMinute("sum by (sdkappid, room_id)", "tencent_live_room_viewers_total")+")", "{{room_id}}"))).
+		WithPanel(tsPanel("Engagement per minute, per app", "Viewers, likes, messages and gifts per minute over each app's selected rooms (get_room_stats).", "short", 12).
+			Min(0).
+			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_viewers_total"), "{{sdkappid}} viewers")).
+			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_likes_total"), "{{sdkappid}} likes")).
+			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_messages_total"), "{{sdkappid}} messages")).
+			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_gifts_sent_total"), "{{sdkappid}} gifts"))).
+		WithPanel(tsPanel("Gift coins per minute", "Coins spent on gifts per minute: each app's total and the five rooms earning most (TotalGiftCoins, get_room_stats).", "short", 12).
+			Min(0).
+			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_gift_coins_total"), "{{sdkappid}} total")).
+			WithTarget(query("topk(5, "+perMinute("sum by (sdkappid, room_id)", "tencent_live_room_gift_coins_total")+")", "{{room_id}}"))).
 		WithPanel(tablePanel("Gifting, top rooms", "Total gift coins and unique gift senders per room since the room was created.", 12).
 			WithTarget(instantTable("topk(10, tencent_live_room_gift_coins_total{" + selRoom + "})").RefId("coins")).
 			WithTarget(instantTable("topk(10, tencent_live_room_unique_gift_senders_total{" + selRoom + "})").RefId("senders"))).
+
+		// Discovery and command budgets: where the rooms come from, and what
+		// each command's budget claims of Tencent's per-app limits.
+		WithRow(dashboard.NewRowBuilder("Discovery and command budgets")).
+		WithPanel(statPanel("Configured rooms", "Rooms listed in the configuration or in room files.").Span(8).
+			WithTarget(query("sum(tencent_live_rooms{"+selApp+`, source=~"config|file"})`, "configured"))).
+		WithPanel(statPanel("Discovered rooms", "Rooms found by discovery (get_room_list) and not configured. Discovered rooms that end leave quietly: they are never reported missing.").Span(8).
+			WithTarget(query("sum(tencent_live_rooms{"+selApp+`, source="discovery"})`, "discovered"))).
+		WithPanel(statPanel("Discovery requests, last hour", "get_room_list requests in the last hour: one page per 20 listed rooms per discovery interval, plus retries.").Span(8).
+			WithTarget(query("sum(increase(tencent_live_api_requests_total{"+selApp+`, api="get_room_list"}[1h]))`, "requests"))).
+		WithPanel(tsPanel("Rooms watched by source", "Configured (config), room-file (file) and discovered (discovery) rooms per app.", "short", 12).
+			Min(0).
+			WithTarget(query("sum by (sdkappid, source) (tencent_live_rooms{"+selApp+"})", "{{sdkappid}} {{source}}"))).
+		WithPanel(limitSharePanel()).
+		WithPanel(commandBudgetPanel("get_member_list", "Members")).
+		WithPanel(commandBudgetPanel("get_room_stats", "Stats")).
+		WithPanel(commandBudgetPanel("get_room_list", "Discovery")).
 
 		// Refresh health: is the data fresh.
 		WithRow(dashboard.NewRowBuilder("Refresh health")).
@@ -179,10 +274,8 @@ func Dashboard() (dashboard.Dashboard, error) {
 		WithPanel(tsPanel("Refresh cycle duration", "Duration of the last full pass over each app's rooms: about rooms / qps.", "s", 8).
 			Min(0).
 			WithTarget(query("tencent_live_refresh_cycle_duration_seconds{"+selApp+"}", "{{sdkappid}}"))).
-		WithPanel(tablePanel("Rooms failing to refresh", "Rooms whose last refresh got no definitive answer; their values are kept until stale_after.", 12).
+		WithPanel(tablePanel("Rooms failing to refresh", "Rooms whose last refresh got no definitive answer; their values are kept until stale_after.", 24).
 			WithTarget(instantTable("tencent_live_room_refresh_success{" + selRoom + "} == 0"))).
-		WithPanel(tsPanel("Rooms watched by source", "Configured, file and discovered rooms per app.", "short", 12).
-			WithTarget(query("sum by (sdkappid, source) (tencent_live_rooms{"+selApp+"})", "{{sdkappid}} {{source}}"))).
 
 		// Tencent API: how the budget is spent.
 		WithRow(dashboard.NewRowBuilder("Tencent API")).

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -97,9 +99,41 @@ func TestDashboardQueriesCoverMetrics(t *testing.T) {
 	}
 }
 
+// TestDashboardCommandBudgets checks that the optional commands have their
+// rate in force and their requests on the dashboard, that every command's
+// rate in force is shown against its documented limit, and that discovered
+// rooms are told from configured ones.
+func TestDashboardCommandBudgets(t *testing.T) {
+	var all bytes.Buffer
+	for _, q := range dashboardQueries(t) {
+		all.WriteString(q.Expr + "\n")
+	}
+	// get_room_info has the Tencent API row's panels, by api.
+	for _, api := range []string{"get_member_list", "get_room_stats", "get_room_list"} {
+		for _, m := range []string{"tencent_live_api_rate_limit_qps", "tencent_live_api_requests_total"} {
+			re := regexp.MustCompile(`\b` + m + `\{[^}]*api="` + api + `"`)
+			if !re.Match(all.Bytes()) {
+				t.Errorf("no dashboard query of %s for api=%q", m, api)
+			}
+		}
+	}
+	for _, c := range commandLimits {
+		share := fmt.Sprintf(`api="%s"} / %d`, c.api, c.limit)
+		if !strings.Contains(all.String(), share) {
+			t.Errorf("no share of the %s limit (%q) on the dashboard", c.api, share)
+		}
+	}
+	for _, source := range []string{`source="discovery"`, `source=~"config|file"`} {
+		if !strings.Contains(all.String(), "tencent_live_rooms{"+selApp+", "+source+"}") {
+			t.Errorf("no tencent_live_rooms query for %s", source)
+		}
+	}
+}
+
 // dashQuery is one PromQL expression of the dashboard, where it is used.
 type dashQuery struct {
 	Where   string // panel title, variable or annotation name
+	Row     string // title of the panel's row; "" for variables and annotations
 	Expr    string
 	Instant bool
 	// Variable queries are label_values(...) calls Grafana resolves itself.
@@ -112,6 +146,7 @@ func dashboardQueries(t testing.TB) []dashQuery {
 	t.Helper()
 	var raw struct {
 		Panels []struct {
+			Type    string            `json:"type"`
 			Title   string            `json:"title"`
 			Targets []json.RawMessage `json:"targets"`
 			Panels  []struct {
@@ -137,6 +172,7 @@ func dashboardQueries(t testing.TB) []dashQuery {
 		t.Fatal(err)
 	}
 	var out []dashQuery
+	row := ""
 	addTargets := func(title string, targets []json.RawMessage) {
 		for _, tr := range targets {
 			var q struct {
@@ -147,11 +183,14 @@ func dashboardQueries(t testing.TB) []dashQuery {
 				t.Fatal(err)
 			}
 			if q.Expr != "" {
-				out = append(out, dashQuery{Where: "panel " + title, Expr: q.Expr, Instant: q.Instant})
+				out = append(out, dashQuery{Where: "panel " + title, Row: row, Expr: q.Expr, Instant: q.Instant})
 			}
 		}
 	}
 	for _, p := range raw.Panels {
+		if p.Type == "row" {
+			row = p.Title
+		}
 		addTargets(p.Title, p.Targets)
 		for _, c := range p.Panels {
 			addTargets(c.Title, c.Targets)
