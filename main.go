@@ -147,45 +147,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux := http.NewServeMux()
-	mux.Handle(*telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
-		MaxRequestsInFlight: *maxRequests,
-	})))
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if !fetcher.Ready() {
-			http.Error(w, "Not ready: the first pass over the rooms is not finished", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "Ready")
-	})
-	mux.HandleFunc("/-/reload", reloads.handle)
-	mux.Handle("/probe", probeHandler(fetcher))
-	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, safeConfig.Get().String())
-	})
-	if *telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        exporterName,
-			Description: "Prometheus exporter for Tencent Cloud Live rooms",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: *telemetryPath, Text: "Metrics"},
-				{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
-				{Address: "/-/ready", Text: "Readiness"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/probe?sdkappid=&room_id=", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
-			},
-		})
-		if err != nil {
-			level.Error(logger).Log("msg", "Cannot build the landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, slogger)
+	if err != nil {
+		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
+		return 1
 	}
-
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
@@ -207,6 +173,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fetcher.Wait()
 	return 0
+}
+
+// routes returns the exporter's HTTP endpoints.
+func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
+	safeConfig *config.SafeConfig, reloads *reloader, slogger *slog.Logger) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		MaxRequestsInFlight: maxRequests,
+	})))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !fetcher.Ready() {
+			http.Error(w, "Not ready: the first pass over the rooms is not finished", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("/-/reload", reloads.handle)
+	mux.Handle("/probe", probeHandler(fetcher))
+	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, safeConfig.Get().String())
+	})
+	if telemetryPath == "/" {
+		return mux, nil
+	}
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        exporterName,
+		Description: "Prometheus exporter for Tencent Cloud Live rooms",
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: telemetryPath, Text: "Metrics"},
+			{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
+			{Address: "/-/ready", Text: "Readiness"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/probe?sdkappid=&room_id=", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", landing)
+	return mux, nil
 }
 
 // newLoggers returns the application's go-kit logger and, for
