@@ -8,23 +8,37 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The demo's facts (collector/livesim's sample rooms).
+// The demo's facts (collector/livesim's sample rooms and main.go's demo
+// configuration).
 const (
 	demoApp       = "1400000001"
 	demoDissolved = "demo-dissolved"
+	// demoDiscovered selects the rooms the demo leaves to discovery: the
+	// demo configures every room it lists with a team label, and discovered
+	// rooms carry only the app's labels.
+	demoDiscovered = `{job="tencent_live", team=""}`
 )
+
+// newPanelRows are the dashboard rows of the audience, statistics and
+// discovery features, whose every expression must return data against the
+// demo (which enables members, stats and discovery).
+var newPanelRows = []string{"Audience and engagement", "Discovery and command budgets"}
 
 // TestEndToEnd runs the exporter in --demo mode, a real Prometheus with the
 // alert rules and a real Alertmanager with the example routing, all on
 // loopback. It waits until TencentLiveRoomMissing for the dissolved demo room
-// reaches Alertmanager and its team's receiver, checks that nothing else
-// fires, then evaluates every PromQL expression of the Grafana dashboard.
+// reaches Alertmanager and its team's receiver, and checks that nothing else
+// fires. It then checks what members, stats and discovery produce (rooms
+// counted by source, members series, discovered rooms never in an alert),
+// that every rule evaluates, and every PromQL expression of the Grafana
+// dashboard: all with data in the audience and discovery rows, most elsewhere.
 //
 // It takes about three minutes (the alert's for: 2m), so it runs only with
 // OPS_CHECKS_E2E=1 (.ci/ops-checks sets it).
@@ -143,6 +157,14 @@ scrape_configs:
 		return len(got) == 1, nil
 	})
 
+	// Discovery and audience: discovered rooms are watched and counted, have
+	// members, and never raise TencentLiveRoomMissing nor any other alert.
+	checkDiscoveryAndAudience(t, promURL, time.Since(start))
+	// Every rule evaluates without error, and the audience alert's joins
+	// match the exporter's real series.
+	checkRulesHealthy(t, promURL)
+	checkAudienceRuleJoins(t, promURL)
+
 	// Every dashboard expression evaluates without error, most with data.
 	checkDashboardQueries(t, promURL)
 
@@ -189,6 +211,8 @@ func checkDashboardQueries(t *testing.T, promURL string) {
 	t.Helper()
 	queries := dashboardQueries(t)
 	var empty []string
+	type rowCount struct{ total, withData int }
+	rows := map[string]*rowCount{}
 	for _, q := range queries {
 		expr := substituteVars(t, q.Expr)
 		if q.Variable {
@@ -212,13 +236,32 @@ func checkDashboardQueries(t *testing.T, promURL string) {
 			t.Errorf("%s: %s: %v", q.Where, expr, err)
 			continue
 		}
+		rc := rows[q.Row]
+		if rc == nil {
+			rc = &rowCount{}
+			rows[q.Row] = rc
+		}
+		rc.total++
 		if n == 0 {
 			empty = append(empty, q.Where+": "+expr)
+			if slices.Contains(newPanelRows, q.Row) {
+				t.Errorf("%s (row %s) returned no data: %s", q.Where, q.Row, expr)
+			}
+			continue
 		}
+		rc.withData++
 	}
 	sort.Strings(empty)
 	withData := len(queries) - len(empty)
 	t.Logf("dashboard: %d of %d expressions returned data; empty: %q", withData, len(queries), empty)
+	for _, row := range newPanelRows {
+		rc := rows[row]
+		if rc == nil {
+			t.Errorf("dashboard has no row %q", row)
+			continue
+		}
+		t.Logf("dashboard row %q: %d of %d expressions returned data", row, rc.withData, rc.total)
+	}
 	if withData*10 < len(queries)*8 {
 		t.Errorf("only %d of %d dashboard expressions returned data (want at least 80 %%)", withData, len(queries))
 	}
@@ -287,4 +330,126 @@ func promQueryRange(promURL, expr string, window, step time.Duration) (int, erro
 		}
 	}
 	return n, nil
+}
+
+// checkDiscoveryAndAudience checks what the demo's discovery and members
+// settings produce: discovered rooms counted by tencent_live_rooms, watched
+// with exists 1 and members, and never in an alert over the whole run.
+func checkDiscoveryAndAudience(t *testing.T, promURL string, run time.Duration) {
+	t.Helper()
+	res, err := promQuery(promURL, `tencent_live_rooms{job="tencent_live", source="discovery"} > 0`)
+	if err != nil || len(res) != 1 {
+		t.Fatalf("tencent_live_rooms{source=\"discovery\"} > 0: %v (%v), want one app with discovered rooms", res, err)
+	}
+	discovered := sampleValue(t, res[0])
+	members, err := promQuery(promURL, `tencent_live_room_members{job="tencent_live"}`)
+	if err != nil || len(members) == 0 {
+		t.Errorf("no tencent_live_room_members series (%v)", err)
+	}
+	rooms, err := promQuery(promURL, "tencent_live_room_exists"+demoDiscovered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rooms {
+		ids = append(ids, regexp.QuoteMeta(r.Metric["room_id"]))
+		if v := sampleValue(t, r); v != 1 {
+			t.Errorf("discovered room %s: exists %v, want 1", r.Metric["room_id"], v)
+		}
+	}
+	if float64(len(ids)) != discovered {
+		t.Fatalf("%d rooms without a team label, but tencent_live_rooms{source=\"discovery\"} is %v", len(ids), discovered)
+	}
+	sel := fmt.Sprintf(`{job="tencent_live", room_id=~"%s"}`, strings.Join(ids, "|"))
+	if res, err := promQuery(promURL, "tencent_live_room_members"+sel); err != nil || len(res) != len(ids) {
+		t.Errorf("members of the %d discovered rooms: %d series (%v)", len(ids), len(res), err)
+	}
+	window := fmt.Sprintf("[%ds]", int(run.Seconds())+60)
+	if res, err := promQuery(promURL, "min_over_time(tencent_live_room_exists"+sel+window+") == 0"); err != nil || len(res) != 0 {
+		t.Errorf("discovered rooms with exists 0 during the run: %v (%v)", res, err)
+	}
+	// ALERTS holds pending and firing alerts alike.
+	alertSel := fmt.Sprintf(`{room_id=~"%s"}`, strings.Join(ids, "|"))
+	if res, err := promQuery(promURL, "max_over_time(ALERTS"+alertSel+window+")"); err != nil || len(res) != 0 {
+		t.Errorf("alerts for discovered rooms during the run: %v (%v)", res, err)
+	}
+	t.Logf("discovery: %v discovered rooms with exists 1 and members, no alert; %d rooms with members in all", discovered, len(members))
+}
+
+// sampleValue returns an instant query sample's value.
+func sampleValue(t *testing.T, s promSample) float64 {
+	t.Helper()
+	var v float64
+	if len(s.Value) != 2 {
+		t.Fatalf("malformed sample %v", s)
+	}
+	str, _ := s.Value[1].(string)
+	if _, err := fmt.Sscan(str, &v); err != nil {
+		t.Fatalf("sample value %v: %v", s.Value, err)
+	}
+	return v
+}
+
+// checkRulesHealthy fails for any rule Prometheus could not evaluate.
+func checkRulesHealthy(t *testing.T, promURL string) {
+	t.Helper()
+	var res struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name      string `json:"name"`
+					Health    string `json:"health"`
+					LastError string `json:"lastError"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := getJSON(promURL+"/api/v1/rules", &res); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range res.Data.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Health != "ok" {
+				t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
+			}
+		}
+	}
+	want := 0
+	for _, g := range loadRuleSpec(t).Groups {
+		want += len(g.Rules)
+	}
+	if n != want {
+		t.Errorf("Prometheus loaded %d rules, want %d", n, want)
+	}
+}
+
+// checkAudienceRuleJoins evaluates TencentLiveRoomLiveWithoutAudience's
+// expression as committed, and with "nobody in the room" relaxed to "members
+// known": the demo's rooms all have people, so the first must be empty, and
+// its active rooms have members data, so the second must not, which shows
+// the rule's joins match the exporter's labels.
+func checkAudienceRuleJoins(t *testing.T, promURL string) {
+	t.Helper()
+	const empty, known = "tencent_live_room_members == 0", "tencent_live_room_members >= 0"
+	var expr string
+	for _, g := range loadRuleSpec(t).Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "TencentLiveRoomLiveWithoutAudience" {
+				expr = r.Expr.String()
+			}
+		}
+	}
+	if !strings.Contains(expr, empty) {
+		t.Fatalf("TencentLiveRoomLiveWithoutAudience's expression %q does not test %q", expr, empty)
+	}
+	if res, err := promQuery(promURL, expr); err != nil || len(res) != 0 {
+		t.Errorf("TencentLiveRoomLiveWithoutAudience matches demo rooms, which all have people: %v (%v)", res, err)
+	}
+	res, err := promQuery(promURL, strings.Replace(expr, empty, known, 1))
+	if err != nil || len(res) == 0 {
+		t.Errorf("TencentLiveRoomLiveWithoutAudience's joins match no active demo room with members data (%v)", err)
+	}
+	t.Logf("TencentLiveRoomLiveWithoutAudience: 0 matches; %d active rooms with members data pass its joins", len(res))
 }
