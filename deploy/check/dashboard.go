@@ -114,12 +114,13 @@ func commandLimit(api string) int {
 // itself now as a share of Tencent's documented limit: what is left is for
 // the app's other users.
 func limitSharePanel() *bargauge.PanelBuilder {
-	var terms []string
+	var terms, limits []string
 	for _, c := range commandLimits {
 		terms = append(terms, fmt.Sprintf(`tencent_live_api_rate_limit_qps{%s, api="%s"} / %d`, selApp, c.api, c.limit))
+		limits = append(limits, fmt.Sprintf("%s %d/s", c.api, c.limit))
 	}
 	return bargauge.NewPanelBuilder().Title("Share of Tencent's limits claimed").
-		Description("Rate in force of each command (tencent_live_api_rate_limit_qps) as a share of Tencent's documented per-SDKAppID limit: get_room_info 200/s, get_member_list 200/s, get_room_stats 100/s, get_room_list 10/s. Your other services that use the SDKAppID share the rest.").
+		Description("Rate in force of each command (tencent_live_api_rate_limit_qps) as a share of Tencent's documented per-SDKAppID limit: " + strings.Join(limits, ", ") + ". Your other services that use the SDKAppID share the rest.").
 		Datasource(promDS).Height(8).Span(12).Unit("percentunit").Min(0).Max(1).
 		DisplayMode(common.BarGaugeDisplayModeGradient).Orientation(common.VizOrientationHorizontal).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
