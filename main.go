@@ -204,6 +204,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 		Name:        exporterName,
 		Description: "Prometheus exporter for Tencent Cloud Live rooms",
 		Version:     version.Info(),
+		Profiling:   "false", // no /debug/pprof handlers are served
 		Links: []web.LandingLinks{
 			{Address: telemetryPath, Text: "Metrics"},
 			{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
