@@ -91,7 +91,7 @@ func TestAlertsComplete(t *testing.T) {
 				t.Errorf("%s: runbook_url %q does not end in README.md#%s", name, u, anchor)
 			}
 			if !headings[anchor] {
-				t.Errorf("%s: no runbook heading %q in README.md or deploy/README-ops.md", name, name)
+				t.Errorf("%s: no runbook heading %q in README.md", name, name)
 			}
 			if !strings.Contains(tests, "alertname: "+name+"\n") {
 				t.Errorf("%s: no promtool unit test", name)
@@ -105,19 +105,16 @@ func TestAlertsComplete(t *testing.T) {
 
 var headingRE = regexp.MustCompile(`(?m)^#{2,6}\s+(.+?)\s*$`)
 
-// runbookHeadings returns the GitHub anchors of the headings of README.md and
-// of deploy/README-ops.md (the runbook text before it is merged into README.md).
+// runbookHeadings returns the GitHub anchors of the headings of README.md.
 func runbookHeadings(t *testing.T) map[string]bool {
 	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	anchors := map[string]bool{}
-	for _, rel := range []string{"README.md", "deploy/README-ops.md"} {
-		data, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
-		if err != nil {
-			continue
-		}
-		for _, m := range headingRE.FindAllStringSubmatch(string(data), -1) {
-			anchors[strings.ToLower(strings.Trim(m[1], "`"))] = true
-		}
+	for _, m := range headingRE.FindAllStringSubmatch(string(data), -1) {
+		anchors[strings.ToLower(strings.Trim(m[1], "`"))] = true
 	}
 	return anchors
 }
