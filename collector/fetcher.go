@@ -108,10 +108,17 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 		if running := f.apps[ac.SDKAppID]; running != nil && running.identity == identity {
 			creds = running.app.view.Load().creds
 		}
+		baseURL := ac.Endpoint
+		if baseURL == "" {
+			var err error
+			if baseURL, err = tencent.RegionURL(ac.Region); err != nil {
+				return fmt.Errorf("apps[%d]: %w", i, err)
+			}
+		}
 		client, err := tencent.New(tencent.Options{
 			SDKAppID:   ac.SDKAppID,
 			Identifier: ac.Identifier,
-			BaseURL:    ac.BaseURL(),
+			BaseURL:    baseURL,
 			Timeout:    time.Duration(cfg.Global.RequestTimeout),
 			HTTPClient: f.http,
 			UserSig:    creds.UserSig,
@@ -126,7 +133,7 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 			refreshInterval: time.Duration(cfg.Global.RefreshInterval),
 			staleAfter:      time.Duration(cfg.Global.StaleAfter),
 			maxRetries:      cfg.Global.MaxRetries,
-			endpoint:        ac.BaseURL(),
+			endpoint:        baseURL,
 			discovery: discoverySettings{
 				enabled:  ac.Discovery.Enabled,
 				interval: time.Duration(ac.Discovery.Interval),

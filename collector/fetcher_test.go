@@ -19,6 +19,7 @@ import (
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent/usersig"
+	"github.com/tencent-live-exporter/tencent_live_exporter/config"
 )
 
 // liveRoom returns a simulator room that answers normally.
@@ -448,5 +449,16 @@ func TestDisabledOptionalCommandPausesOnlyItself(t *testing.T) {
 	}
 	if got := sim.Stats(testAppID).Requests[tencent.CommandGetRoomStats]; got > 3 {
 		t.Errorf("%d get_room_stats requests while disabled; the lane should pause", got)
+	}
+}
+
+func TestEveryConfigRegionHasAnAPIHost(t *testing.T) {
+	if len(config.Regions) != len(tencent.Regions) {
+		t.Errorf("config accepts %d regions, the client knows %d", len(config.Regions), len(tencent.Regions))
+	}
+	for _, region := range config.Regions {
+		if _, err := tencent.RegionURL(region); err != nil {
+			t.Errorf("region %q: %v", region, err)
+		}
 	}
 }

@@ -12,7 +12,6 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -45,22 +44,10 @@ const (
 	MinUserSigTTL = model.Duration(time.Minute)
 )
 
-// Regions maps the region keys accepted in an app's region field to the
-// Tencent REST API host serving that region (tencent-api.md).
-var Regions = map[string]string{
-	"china":     "console.tim.qq.com",
-	"singapore": "adminapisgp.im.qcloud.com",
-	"usa":       "adminapiusa.im.qcloud.com",
-	"korea":     "adminapikr.im.qcloud.com",
-	"japan":     "adminapijpn.im.qcloud.com",
-	"germany":   "adminapiger.im.qcloud.com",
-	"india":     "adminapiind.im.qcloud.com",
-	"indonesia": "adminapiidn.im.qcloud.com",
-}
-
-// regionOrder lists the region keys in the order the documentation gives them,
-// for error messages.
-var regionOrder = []string{"china", "singapore", "usa", "korea", "japan", "germany", "india", "indonesia"}
+// Regions lists the region keys accepted in an app's region field, in the
+// order Tencent's documentation gives them. The collector maps each to the
+// API host of its region (collector/tencent.Regions).
+var Regions = []string{"china", "singapore", "usa", "korea", "japan", "germany", "india", "indonesia"}
 
 // ReservedLabelNames are label names that app and room labels must not use,
 // because the exporter puts them on room series itself: the identity labels
@@ -127,7 +114,7 @@ type App struct {
 	// Region is a key of Regions, or empty when Endpoint is set.
 	Region string
 	// Endpoint is a base URL used instead of Region (proxies, tests), or
-	// empty. Use BaseURL rather than reading Region and Endpoint.
+	// empty.
 	Endpoint string
 	// Identifier is the App Administrator account that signs requests.
 	Identifier string
@@ -229,16 +216,6 @@ func Load(path string) (*Config, error) {
 // empty when the app uses a UserSig file. Never log or print it.
 func (a *App) SecretKeyValue() string {
 	return string(a.SecretKey)
-}
-
-// BaseURL returns the scheme and host (and path prefix, for an endpoint) that
-// API paths are appended to, without a trailing slash: the endpoint when set,
-// else https:// and the region's host.
-func (a *App) BaseURL() string {
-	if a.Endpoint != "" {
-		return strings.TrimRight(a.Endpoint, "/")
-	}
-	return "https://" + Regions[a.Region]
 }
 
 // App returns the app with the given SDKAppID, or nil.

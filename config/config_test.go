@@ -85,9 +85,6 @@ func TestDefaults(t *testing.T) {
 	if got := exported(c.Apps[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("app = %+v\nwant  %+v", got, want)
 	}
-	if got := c.Apps[0].BaseURL(); got != "https://adminapisgp.im.qcloud.com" {
-		t.Errorf("BaseURL = %q", got)
-	}
 	if c.App(1400000001) != c.Apps[0] || c.App(1) != nil {
 		t.Error("App lookup by SDKAppID is wrong")
 	}
@@ -141,15 +138,12 @@ apps:
 	if got := exported(c.Apps[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("app = %+v\nwant  %+v", got, want)
 	}
-	if got := c.Apps[0].BaseURL(); got != "http://127.0.0.1:8080/prefix" {
-		t.Errorf("BaseURL = %q", got)
-	}
 	a := c.Apps[1]
 	if a.UserSigFile != os.Args[0] || a.UserSigTTL != 0 || a.SecretKeyValue() != "" {
 		t.Errorf("usersig app: file %q ttl %s key set %v", a.UserSigFile, a.UserSigTTL, a.SecretKeyValue() != "")
 	}
-	if got := a.BaseURL(); got != "https://console.tim.qq.com" {
-		t.Errorf("BaseURL = %q", got)
+	if a.Region != "china" || a.Endpoint != "" {
+		t.Errorf("usersig app: region %q endpoint %q", a.Region, a.Endpoint)
 	}
 }
 

@@ -444,8 +444,8 @@ func (d *decoder) app(n *yaml.Node, path string) (*App, *yaml.Node) {
 		}},
 		{"region", func(v *yaml.Node, p string) {
 			if s, ok := d.nonEmpty(v, p); ok {
-				if _, known := Regions[s]; !known {
-					d.errorf(v, p, "unknown region %q; expected one of %s", s, strings.Join(regionOrder, ", "))
+				if !slices.Contains(Regions, s) {
+					d.errorf(v, p, "unknown region %q; expected one of %s", s, strings.Join(Regions, ", "))
 					return
 				}
 				a.Region = s
