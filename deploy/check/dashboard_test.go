@@ -70,7 +70,7 @@ func TestDashboardGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(readRepoFile(t, DashboardPath), want) {
-		t.Fatalf("%s differs from dashboard.go; regenerate it: cd deploy/check && go run ./cmd/gendashboard", DashboardPath)
+		t.Fatalf("%s differs from dashboard.go; regenerate it: cd deploy/check && go run ./cmd/generate", DashboardPath)
 	}
 }
 

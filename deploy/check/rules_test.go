@@ -48,7 +48,7 @@ func TestPrometheusRuleInSync(t *testing.T) {
 	}
 	got := readRepoFile(t, PrometheusRulePath)
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from deploy/prometheus/rules; regenerate it: cd deploy/check && go run ./cmd/genprometheusrule", PrometheusRulePath)
+		t.Fatalf("%s differs from deploy/prometheus/rules; regenerate it: cd deploy/check && go run ./cmd/generate", PrometheusRulePath)
 	}
 	var pr monitoringv1.PrometheusRule
 	if err := yaml.UnmarshalStrict(got, &pr); err != nil {

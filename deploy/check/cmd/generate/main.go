@@ -1,0 +1,52 @@
+// Command generate writes the deployment files made from Go or from other
+// files, so that they never drift from their sources:
+//
+//   - grafana/dashboards/tencent-live.json from the dashboard defined in Go
+//     (deploy/check/dashboard.go);
+//   - deploy/kubernetes/prometheusrule.yaml from the alerting rules in
+//     deploy/prometheus/rules.
+//
+// Run it from anywhere inside the repository:
+//
+//	cd deploy/check && go run ./cmd/generate
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/deploy/check"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "generate:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root, err := check.RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	dashboard, err := check.DashboardJSON()
+	if err != nil {
+		return err
+	}
+	rule, err := check.GeneratePrometheusRule(root)
+	if err != nil {
+		return err
+	}
+	for path, content := range map[string][]byte{check.DashboardPath: dashboard, check.PrometheusRulePath: rule} {
+		path = filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
