@@ -80,8 +80,6 @@ func BenchmarkMemoryPerWatchedRoom(b *testing.B) {
 		fmt.Fprintf(&text, "{id: room-%06d, labels: {team: growth}},\n", i)
 	}
 	text.WriteString("]}\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the app loops stop at once: only the state is measured
 	var perRoom float64
 	for b.Loop() {
 		before := heapInUse()
@@ -89,10 +87,13 @@ func BenchmarkMemoryPerWatchedRoom(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
 		f := NewFetcher(ctx, nopLogger{}, nil)
 		if err := f.Apply(cfg); err != nil {
 			b.Fatal(err)
 		}
+		cancel() // the app loops stop at once: only the state is measured
+		f.Wait()
 		now := time.Now()
 		a := f.appList()[0]
 		a.mu.Lock()
@@ -104,7 +105,6 @@ func BenchmarkMemoryPerWatchedRoom(b *testing.B) {
 			}, now, a.labels))
 		}
 		a.mu.Unlock()
-		f.Wait()
 		perRoom = float64(heapInUse()-before) / n
 		runtime.KeepAlive(cfg)
 		runtime.KeepAlive(f)

@@ -35,6 +35,7 @@ type Fetcher struct {
 type runningApp struct {
 	app      *app
 	cancel   context.CancelFunc
+	stopped  chan struct{} // closed once the app's loops have returned
 	identity credentialIdentity
 }
 
@@ -100,6 +101,9 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.ctx.Err(); err != nil {
+		return fmt.Errorf("fetcher stopped: %w", err)
+	}
 
 	next := make(map[uint64]prepared, len(cfg.Apps))
 	for i, ac := range cfg.Apps {
@@ -156,16 +160,16 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 		if _, ok := next[id]; !ok {
 			running.cancel()
 			delete(f.apps, id)
-			f.metrics.forget(running.app.id)
+			go f.forget(id, running)
 		}
 	}
 	for id, p := range next {
 		running := f.apps[id]
 		if running == nil {
 			ctx, cancel := context.WithCancel(f.ctx)
-			running = &runningApp{app: newApp(id, f.logger, f.metrics), cancel: cancel}
+			running = &runningApp{app: newApp(id, f.logger, f.metrics), cancel: cancel, stopped: make(chan struct{})}
 			f.apps[id] = running
-			defer f.start(ctx, running.app)
+			defer f.start(ctx, running)
 		}
 		running.identity = p.identity
 		running.app.apply(p.settings, p.wanted)
@@ -173,13 +177,25 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 	return nil
 }
 
-// start runs a's loop until ctx ends.
-func (f *Fetcher) start(ctx context.Context, a *app) {
+// start runs the app's loops until ctx ends.
+func (f *Fetcher) start(ctx context.Context, running *runningApp) {
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		a.run(ctx)
+		defer close(running.stopped)
+		running.app.run(ctx)
 	}()
+}
+
+// forget drops the request metrics of a removed app once its last attempt
+// has returned, unless a reload brought the app back meanwhile.
+func (f *Fetcher) forget(id uint64, running *runningApp) {
+	<-running.stopped
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.apps[id] == nil {
+		f.metrics.forget(running.app.id)
+	}
 }
 
 // Wait returns once every app loop has stopped after the fetcher's context

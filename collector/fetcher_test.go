@@ -462,3 +462,38 @@ func TestEveryConfigRegionHasAnAPIHost(t *testing.T) {
 		}
 	}
 }
+
+func TestRemovedAppLeavesNoSeries(t *testing.T) {
+	sim := startSim(t, livesim.Options{})
+	putRooms(sim, []string{"room"})
+	tf := startFetcher(t, appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "room"))
+	appKey := fmt.Sprintf("api=get_room_info,code=0,sdkappid=%d", testAppID)
+	waitFor(t, "a request is counted", func() bool { return tf.series(t, "tencent_live_api_requests_total")[appKey] == 1 })
+
+	other := strings.Replace(appConfig(sim.URL(), "refresh_interval: 10m", "qps: 10", "room"), fmt.Sprint(testAppID), "1400000077", 1)
+	if err := tf.Apply(parseConfig(t, other)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removed app's request series go", func() bool {
+		_, ok := tf.series(t, "tencent_live_api_requests_total")[appKey]
+		return !ok
+	})
+	for _, name := range []string{"tencent_live_room_exists", "tencent_live_api_up", "tencent_live_rooms"} {
+		for key := range tf.series(t, name) {
+			if strings.Contains(key, fmt.Sprint(testAppID)) {
+				t.Errorf("%s still has a series of the removed app: %s", name, key)
+			}
+		}
+	}
+}
+
+func TestApplyAfterStopIsRefused(t *testing.T) {
+	cfg := parseConfig(t, appConfig("http://127.0.0.1:1", "refresh_interval: 10m", "qps: 10", "room"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := NewFetcher(ctx, nopLogger{}, nil)
+	if err := f.Apply(cfg); err == nil {
+		t.Fatal("Apply on a stopped fetcher succeeded")
+	}
+	f.Wait()
+}
