@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestClassifyCode(t *testing.T) {
@@ -85,5 +86,56 @@ func TestErrorText(t *testing.T) {
 	}
 	if !errors.Is(&Error{Err: cause}, cause) {
 		t.Error("Unwrap does not give the cause")
+	}
+}
+
+func TestMeaningDetails(t *testing.T) {
+	for _, code := range []int{60002, 60003, 60009, 60012, 60015} {
+		if m := MeaningOfCode(code); !m.BadRequest || m.Class != ClassRoomFailure {
+			t.Errorf("%d: %+v, want a bad request, given up without retry", code, m)
+		}
+	}
+	if m := MeaningOfCode(CodeCommandDisabled); !m.CommandDisabled || m.Class != ClassAppFailure {
+		t.Errorf("60017: %+v, want an app failure that names the command", m)
+	}
+	if m := MeaningOfCode(CodeLocked); m.MinPause < time.Minute {
+		t.Errorf("70050: pause at least %s, want at least a minute", m.MinPause)
+	}
+	if m := MeaningOfCode(CodeNoPackage); m.MinPause < 2*time.Minute {
+		t.Errorf("60020: pause at least %s, want minutes", m.MinPause)
+	}
+	for code := range codeMeanings {
+		m := MeaningOfCode(code)
+		if code != CodeOK && m.Cause == "" {
+			t.Errorf("%d has no cause for logs", code)
+		}
+		if m.MinPause > 0 && m.Class != ClassAppFailure {
+			t.Errorf("%d: a minimum pause on a %v", code, m.Class)
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		class     Class
+		code      string
+		unreached bool
+	}{
+		{nil, ClassOK, "0", false},
+		{tencentError(CodeAppRateLimited, "slow down"), ClassRateLimited, "60011", false},
+		{tencentError(CodeCommandDisabled, "off"), ClassAppFailure, "60017", false},
+		{statusError(502), ClassRetryable, "http_502", true},
+		{statusError(429), ClassRateLimited, "http_429", false},
+		{decodeError(errors.New("x")), ClassRetryable, "decode", false},
+		{fmt.Errorf("wait: %w", context.DeadlineExceeded), ClassRetryable, "timeout", true},
+		{errors.New("connection refused"), ClassRetryable, "network", true},
+		{&Error{Class: ClassAppFailure, Code: CodeLabelUserSig}, ClassAppFailure, "usersig", false},
+		{tencentError(12345, "new"), ClassRoomFailure, "12345", false},
+	} {
+		m, code := Judge(tc.err)
+		if m.Class != tc.class || code != tc.code || m.Unreached != tc.unreached {
+			t.Errorf("Judge(%v) = %+v %q, want %v %q unreached %v", tc.err, m, code, tc.class, tc.code, tc.unreached)
+		}
 	}
 }

@@ -28,8 +28,8 @@ const maxIdleConnsPerHost = 256
 // connection can be reused.
 const drainLimit = 64 << 10
 
-// maxCount is the largest page get_room_list serves.
-const maxCount = 20
+// MaxRoomListCount is the largest page get_room_list serves.
+const MaxRoomListCount = 20
 
 // Options configures a Client.
 type Options struct {
@@ -146,8 +146,8 @@ func (c *Client) GetRoomStats(ctx context.Context, roomID string) (RoomStats, er
 // (count outside 1..20 means 20, the API's maximum); next is "" for the
 // first page, then the Next of the previous one.
 func (c *Client) GetRoomList(ctx context.Context, next string, count int) (RoomList, error) {
-	if count < 1 || count > maxCount {
-		count = maxCount
+	if count < 1 || count > MaxRoomListCount {
+		count = MaxRoomListCount
 	}
 	return call(ctx, c, CommandGetRoomList, RoomListRequest{Next: next, Count: count}, decodeRoomList)
 }

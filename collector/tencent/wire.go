@@ -16,17 +16,23 @@ const (
 const ServicePath = "/v4/live_engine_http_srv/"
 
 // Error codes of the Live REST API that the client, the fetcher and the
-// simulated API refer to by name. tencent-api.md lists their meaning.
+// simulated API refer to by name. tencent-api.md lists their meaning;
+// codeMeanings in classify.go is what each tells a caller to do.
 const (
 	CodeOK = 0
 
 	// Room level.
-	CodeInternal       = 100001
-	CodeInvalidParam   = 100002
-	CodeRoomNotExist   = 100004
-	CodeNotLiveRoom    = 100006
-	CodeBadRequestURL  = 60002
-	CodeBadRequestJSON = 60003
+	CodeInternal     = 100001
+	CodeInvalidParam = 100002
+	CodeRoomNotExist = 100004
+	CodeNotLiveRoom  = 100006
+
+	// Malformed requests: a bug on the caller's side.
+	CodeBadRequestURL     = 60002
+	CodeBadRequestJSON    = 60003
+	CodeBadPath           = 60009
+	CodeMissingSDKAppID   = 60012
+	CodeBadIdentifierType = 60015
 
 	// Signature and account.
 	CodeIdentifierWrong     = 60004
@@ -51,18 +57,17 @@ const (
 	CodeRateLimitedGeneric = 60019
 
 	// Transient.
-	CodeTimeout           = 60008
-	CodeParseError        = 60013
-	CodeAccountTimeout    = 60014
-	CodeInternalRetry     = 70169
-	CodeInternalServer    = 70500
-	CodeMissingSDKAppID   = 60012
-	CodeBadPath           = 60009
-	CodeBadIdentifierType = 60015
-	CodeAppDisabled       = 60016
-	CodeCommandDisabled   = 60017
-	CodeNoPackage         = 60020
-	CodeIPNotAllowed      = 60021
+	CodeTimeout        = 60008
+	CodeParseError     = 60013
+	CodeAccountTimeout = 60014
+	CodeInternalRetry  = 70169
+	CodeInternalServer = 70500
+
+	// App-wide: the app, a command or the caller's access is unusable.
+	CodeAppDisabled     = 60016
+	CodeCommandDisabled = 60017
+	CodeNoPackage       = 60020
+	CodeIPNotAllowed    = 60021
 )
 
 // Envelope is the part of every answer that says whether the call worked.
