@@ -61,14 +61,16 @@ func DocumentedLimits() map[string]int {
 	return maps.Clone(documentedLimits)
 }
 
-// Server is a simulated Live API serving HTTP on a loopback port. Its
-// methods are safe for concurrent use, also while it serves requests.
+// Server is a simulated Live API serving HTTP on a loopback port (Start), or
+// in memory to its own Client (New). Its methods are safe for concurrent
+// use, also while it serves requests.
 type Server struct {
 	now     func() time.Time
 	latency time.Duration
 	url     string
-	http    *http.Server
-	stop    context.CancelFunc // cancels the context of every request
+	http    *http.Server       // nil when the server does not listen
+	base    context.Context    // parent of every request's context
+	stop    context.CancelFunc // cancels base
 	served  chan struct{}      // closed once the HTTP server stops serving
 	seq     atomic.Uint64      // sequence number in RequestIds
 
@@ -94,28 +96,40 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("livesim: %w", err)
 	}
-	base, stop := context.WithCancel(context.Background())
-	s := &Server{
-		now:     opts.Now,
-		latency: opts.Latency,
-		url:     "http://" + ln.Addr().String(),
-		stop:    stop,
-		served:  make(chan struct{}),
-		apps:    map[uint64]*app{},
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := New(opts)
+	s.url = "http://" + ln.Addr().String()
+	base := s.base
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.handle),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	s.served = make(chan struct{})
 	go func() {
 		defer close(s.served)
 		_ = s.http.Serve(ln) // always http.ErrServerClosed, from Close
 	}()
 	return s, nil
+}
+
+// New returns a Server that does not listen: it answers only the requests
+// of its Client, in memory. Tests use it inside a testing/synctest bubble,
+// where real network I/O would keep virtual time from moving. Its URL is
+// MemoryURL. Close it when done.
+func New(opts Options) *Server {
+	base, stop := context.WithCancel(context.Background())
+	s := &Server{
+		now:     opts.Now,
+		latency: opts.Latency,
+		url:     MemoryURL,
+		base:    base,
+		stop:    stop,
+		apps:    map[uint64]*app{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
 }
 
 // URL returns the server's base URL, such as http://127.0.0.1:41234, to
@@ -126,6 +140,9 @@ func (s *Server) URL() string { return s.url }
 // cancelled without an answer, so Close does not wait for them.
 func (s *Server) Close() {
 	s.stop()
+	if s.http == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	if s.http.Shutdown(ctx) != nil {
