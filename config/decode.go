@@ -84,8 +84,9 @@ func syntaxError(err error) *Error {
 // maxNodes bounds the nodes one document may make the decoder visit, far
 // above any real configuration (a room file of 100,000 rooms with labels is
 // well below it), so that aliases of aliases cannot make a small file expand
-// into billions of nodes.
-const maxNodes = 1 << 22
+// into billions of nodes. A variable so that a test can show the bound at
+// work at a smaller size.
+var maxNodes = 1 << 22
 
 // decoder turns YAML nodes into configuration values, collecting every
 // problem with its line and path.

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAliasBomb checks that aliases of aliases cannot make a small file
-// expand into a billion values.
+// expand into a billion values: the decoder stops at maxNodes, lowered here
+// so that the test shows the bound without spending seconds reaching it.
 func TestAliasBomb(t *testing.T) {
+	defer func(n int) { maxNodes = n }(maxNodes)
+	maxNodes = 1 << 16
 	const n = 1000
 	var b strings.Builder
 	b.WriteString("defs:\n  l: &l {")
@@ -27,13 +29,9 @@ func TestAliasBomb(t *testing.T) {
 	}
 	b.WriteString("]\n")
 
-	start := time.Now()
 	_, err := Parse([]byte(b.String()), "")
-	if err == nil || !strings.Contains(err.Error(), "document too large") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("document too large: more than %d values", maxNodes)) {
 		t.Errorf("error = %.500v", err)
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("took %s", d)
 	}
 }
 
