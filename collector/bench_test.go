@@ -33,7 +33,7 @@ func watchedApp(n int) *app {
 	settings.qps[laneInfo] = 50
 	a.apply(settings, wanted)
 	now := time.Now()
-	for i, rv := range a.view.Load().rooms {
+	for i, rv := range a.exposed.Load().rooms {
 		rv.room.info.Store(withRoom(tencent.RoomInfo{
 			RoomID: rv.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
 			CreateTime: 1793577600, IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8,
@@ -97,7 +97,7 @@ func BenchmarkMemoryPerWatchedRoom(b *testing.B) {
 		now := time.Now()
 		a := f.appList()[0]
 		a.mu.Lock()
-		for i, rv := range a.view.Load().rooms {
+		for i, rv := range a.exposed.Load().rooms {
 			rv.room.info.Store(withRoom(tencent.RoomInfo{
 				RoomID: rv.room.id, RoomName: fmt.Sprintf("Room %d", i), RoomType: "Live", OwnerAccount: "144115233775727695",
 				CreateTime: 1793577600, IsSeatEnabled: true, TakeSeatMode: "ApplyToTake", MaxSeatCount: 8,
@@ -126,11 +126,11 @@ func heapInUse() uint64 {
 func BenchmarkFetchThroughput(b *testing.B) {
 	const rooms, qps = 2000, 200
 	for b.Loop() {
-		sim := startSim(b, livesim.Options{Latency: 20 * time.Millisecond})
+		sim := startLoopbackSim(b, livesim.Options{Latency: 20 * time.Millisecond})
 		ids := roomIDs("bench", rooms)
 		putRooms(sim, ids)
 		start := time.Now()
-		tf := startFetcher(b, appConfig(sim.URL(), "refresh_interval: 1h", fmt.Sprintf("qps: %d", qps), ids...))
+		tf := startFetcherWith(b, nil, appConfig(sim.URL(), "refresh_interval: 1h", fmt.Sprintf("qps: %d", qps), ids...))
 		waitFor(b, "the first pass ends", tf.Ready)
 		elapsed := time.Since(start)
 		stats := sim.Stats(testAppID)

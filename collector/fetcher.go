@@ -5,20 +5,17 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"sync"
-	"time"
 
 	"github.com/go-kit/log"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
 )
 
 // Fetcher keeps the rooms of every configured app fresh, each app in its
-// own loop within its own rate budget. Apply hands it a new configuration;
-// the Collector reads its results.
+// own loops within its own rate budgets. Apply hands it a new configuration;
+// the Collector and the Gatherer read its results.
 type Fetcher struct {
 	ctx     context.Context
 	logger  log.Logger
@@ -37,41 +34,6 @@ type runningApp struct {
 	cancel   context.CancelFunc
 	stopped  chan struct{} // closed once the app's loops have returned
 	identity credentialIdentity
-}
-
-// credentialIdentity is what a cached UserSig depends on.
-type credentialIdentity struct {
-	identifier, secretKey, file string
-	ttl                         time.Duration
-}
-
-// appView is what scrapes read of one app: its room list with label values,
-// immutable once published.
-type appView struct {
-	labelNames     []string // of room series
-	appLabelValues []string
-	rooms          []roomView
-	creds          *credentials
-	staleAfter     time.Duration
-}
-
-// roomView is a room with where it comes from and its label pairs.
-type roomView struct {
-	room        *room
-	source      string           // "config", "file" or "discovery"
-	labelValues []string         // in the order of the view's label names
-	labels      []*dto.LabelPair // sorted by name
-}
-
-// count returns the number of rooms from source.
-func (v *appView) count(source string) int {
-	n := 0
-	for i := range v.rooms {
-		if v.rooms[i].source == source {
-			n++
-		}
-	}
-	return n
 }
 
 // NewFetcher returns a fetcher whose app loops run until ctx ends; httpClient
@@ -94,82 +56,28 @@ func NewFetcher(ctx context.Context, logger log.Logger, httpClient *http.Client)
 // lists stop at once, new ones start, changed settings apply to the next
 // request. cfg must be valid; an error leaves the fetcher as it was.
 func (f *Fetcher) Apply(cfg *config.Config) error {
-	type prepared struct {
-		settings appSettings
-		wanted   []wantedRoom
-		identity credentialIdentity
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.ctx.Err(); err != nil {
 		return fmt.Errorf("fetcher stopped: %w", err)
 	}
-
-	next := make(map[uint64]prepared, len(cfg.Apps))
+	next := make(map[uint64]preparedApp, len(cfg.Apps))
 	for i, ac := range cfg.Apps {
-		identity := credentialIdentity{identifier: ac.Identifier, secretKey: ac.SecretKeyValue(), file: ac.UserSigFile, ttl: time.Duration(ac.UserSigTTL)}
-		creds := &credentials{sdkappid: ac.SDKAppID, identifier: ac.Identifier, secretKey: identity.secretKey, ttl: identity.ttl, file: ac.UserSigFile, now: time.Now}
-		if running := f.apps[ac.SDKAppID]; running != nil && running.identity == identity {
-			creds = running.app.view.Load().creds
-		}
-		baseURL := ac.Endpoint
-		if baseURL == "" {
-			var err error
-			if baseURL, err = tencent.RegionURL(ac.Region); err != nil {
-				return fmt.Errorf("apps[%d]: %w", i, err)
-			}
-		}
-		client, err := tencent.New(tencent.Options{
-			SDKAppID:   ac.SDKAppID,
-			Identifier: ac.Identifier,
-			BaseURL:    baseURL,
-			Timeout:    time.Duration(cfg.Global.RequestTimeout),
-			HTTPClient: f.http,
-			UserSig:    creds.UserSig,
-		})
+		p, err := prepare(cfg, i, f.apps[ac.SDKAppID], f.http)
 		if err != nil {
-			return fmt.Errorf("apps[%d]: %w", i, err)
+			return err
 		}
-		settings := appSettings{
-			api:             client,
-			creds:           creds,
-			maxConcurrency:  ac.MaxConcurrency,
-			refreshInterval: time.Duration(cfg.Global.RefreshInterval),
-			staleAfter:      time.Duration(cfg.Global.StaleAfter),
-			maxRetries:      cfg.Global.MaxRetries,
-			endpoint:        baseURL,
-			discovery: discoverySettings{
-				enabled:  ac.Discovery.Enabled,
-				interval: time.Duration(ac.Discovery.Interval),
-				qps:      ac.Discovery.QPS,
-			},
-		}
-		settings.qps[laneInfo] = ac.QPS
-		if ac.Members.Enabled {
-			settings.qps[laneMembers] = ac.Members.QPS
-		}
-		if ac.Stats.Enabled {
-			settings.qps[laneStats] = ac.Stats.QPS
-		}
-		var wanted []wantedRoom
-		settings.labelNames, settings.appLabelValues, wanted = roomLabels(ac)
-		next[ac.SDKAppID] = prepared{settings: settings, wanted: wanted, identity: identity}
+		next[ac.SDKAppID] = p
 	}
-
 	for id, running := range f.apps {
 		if _, ok := next[id]; !ok {
-			running.cancel()
-			delete(f.apps, id)
-			go f.forget(id, running)
+			f.stop(id, running)
 		}
 	}
 	for id, p := range next {
 		running := f.apps[id]
 		if running == nil {
-			ctx, cancel := context.WithCancel(f.ctx)
-			running = &runningApp{app: newApp(id, f.logger, f.metrics), cancel: cancel, stopped: make(chan struct{})}
-			f.apps[id] = running
-			defer f.start(ctx, running)
+			running = f.start(id)
 		}
 		running.identity = p.identity
 		running.app.apply(p.settings, p.wanted)
@@ -177,25 +85,34 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 	return nil
 }
 
-// start runs the app's loops until ctx ends.
-func (f *Fetcher) start(ctx context.Context, running *runningApp) {
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
+// start creates the app of sdkappid and runs its loops until the fetcher's
+// context ends or stop; f.mu is held. The loops start at once and wait for
+// the app's first apply to give them rooms.
+func (f *Fetcher) start(sdkappid uint64) *runningApp {
+	ctx, cancel := context.WithCancel(f.ctx)
+	running := &runningApp{app: newApp(sdkappid, f.logger, f.metrics), cancel: cancel, stopped: make(chan struct{})}
+	f.apps[sdkappid] = running
+	f.wg.Go(func() {
 		defer close(running.stopped)
 		running.app.run(ctx)
-	}()
+	})
+	return running
 }
 
-// forget drops the request metrics of a removed app once its last attempt
-// has returned, unless a reload brought the app back meanwhile.
-func (f *Fetcher) forget(id uint64, running *runningApp) {
-	<-running.stopped
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.apps[id] == nil {
-		f.metrics.forget(running.app.id)
-	}
+// stop stops a removed app at once and, once its last attempt has returned,
+// drops its request metrics, unless a reload brought the app back
+// meanwhile; f.mu is held.
+func (f *Fetcher) stop(sdkappid uint64, running *runningApp) {
+	running.cancel()
+	delete(f.apps, sdkappid)
+	go func() {
+		<-running.stopped
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.apps[sdkappid] == nil {
+			f.metrics.forget(running.app.id)
+		}
+	}()
 }
 
 // Wait returns once every app loop has stopped after the fetcher's context
@@ -208,10 +125,7 @@ func (f *Fetcher) Wait() {
 // rooms, or is paused by an app-wide failure (its metrics say why).
 func (f *Fetcher) Ready() bool {
 	for _, a := range f.appList() {
-		a.mu.Lock()
-		ready := a.passes.firstDone || !a.health.up
-		a.mu.Unlock()
-		if !ready {
+		if st := a.status(); !st.firstPass && st.up {
 			return false
 		}
 	}
@@ -232,46 +146,4 @@ func (f *Fetcher) appList() []*app {
 		apps[i] = f.apps[id].app
 	}
 	return apps
-}
-
-// roomLabels returns the label names of an app's room series (sdkappid,
-// room_id, the app's labels, then every label any of its rooms has, each
-// group sorted), the values of the app's labels, and each configured room
-// with its label values. A room without one of its app's room labels has it
-// empty, which Prometheus reads as absent.
-func roomLabels(ac *config.App) (names, appValues []string, wanted []wantedRoom) {
-	appNames := sortedKeys(ac.Labels)
-	roomNameSet := map[string]bool{}
-	for _, r := range ac.Rooms {
-		for name := range r.Labels {
-			roomNameSet[name] = true
-		}
-	}
-	roomNames := sortedKeys(roomNameSet)
-	names = append(append([]string{labelSDKAppID, labelRoomID}, appNames...), roomNames...)
-	for _, name := range appNames {
-		appValues = append(appValues, ac.Labels[name])
-	}
-
-	id := formatID(ac.SDKAppID)
-	wanted = make([]wantedRoom, len(ac.Rooms))
-	for i, r := range ac.Rooms {
-		values := make([]string, 0, len(names))
-		values = append(append(values, id, r.ID), appValues...)
-		for _, name := range roomNames {
-			values = append(values, r.Labels[name])
-		}
-		wanted[i] = wantedRoom{id: r.ID, source: r.Source, labelValues: values}
-	}
-	return names, appValues, wanted
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

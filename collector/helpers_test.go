@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,11 @@ import (
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
 )
 
+// Most tests run inside a testing/synctest bubble, against a simulator
+// answering in memory: the fetcher's clock, timers and the simulator's
+// latencies are virtual, so rates, pauses and schedules are measured
+// exactly whatever the machine's load, and waiting costs no real time.
+
 // The app every fetcher test watches on its simulator.
 const (
 	testAppID      = 1400000009
@@ -24,12 +30,26 @@ const (
 	testSecretKey  = "fetcher-test-secret-key"
 )
 
-// pollDeadline is how long a test waits for the fetcher to reach a state:
-// generous, for a loaded 2-core machine under the race detector.
-const pollDeadline = 30 * time.Second
+// pollDeadline is how long a test waits for the fetcher to reach a state,
+// in virtual time inside a bubble.
+const pollDeadline = 10 * time.Minute
 
-// startSim starts a simulator holding the test app.
+// pollInterval is how often waitFor looks.
+const pollInterval = 20 * time.Millisecond
+
+// startSim starts an in-memory simulator holding the test app; its Client
+// reaches it.
 func startSim(t testing.TB, opts livesim.Options) *livesim.Server {
+	t.Helper()
+	sim := livesim.New(opts)
+	t.Cleanup(sim.Close)
+	sim.AddApp(livesim.App{SDKAppID: testAppID, Identifier: testIdentifier, SecretKey: testSecretKey})
+	return sim
+}
+
+// startLoopbackSim starts a simulator on a loopback port holding the test
+// app, for the tests and benchmarks that measure real HTTP.
+func startLoopbackSim(t testing.TB, opts livesim.Options) *livesim.Server {
 	t.Helper()
 	sim, err := livesim.Start(opts)
 	if err != nil {
@@ -84,14 +104,21 @@ type testFetcher struct {
 	logs     *syncBuffer
 }
 
-// startFetcher applies the configuration text and runs the fetcher until
-// the test ends.
-func startFetcher(t testing.TB, yamlText string) *testFetcher {
+// startFetcher applies the configuration text and runs the fetcher, with
+// the simulator's in-memory client, until the test ends.
+func startFetcher(t testing.TB, sim *livesim.Server, yamlText string) *testFetcher {
+	t.Helper()
+	return startFetcherWith(t, sim.Client(), yamlText)
+}
+
+// startFetcherWith is startFetcher with the given HTTP client (nil for a
+// real one).
+func startFetcherWith(t testing.TB, client *http.Client, yamlText string) *testFetcher {
 	t.Helper()
 	cfg := parseConfig(t, yamlText)
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
-	f := NewFetcher(ctx, log.NewLogfmtLogger(logs), nil)
+	f := NewFetcher(ctx, log.NewLogfmtLogger(logs), client)
 	t.Cleanup(func() {
 		cancel()
 		f.Wait()
@@ -114,16 +141,19 @@ func parseConfig(t testing.TB, yamlText string) *config.Config {
 	return cfg
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
+// waitFor polls cond until it holds or the deadline passes, and returns
+// how long it took.
+func waitFor(t testing.TB, what string, cond func() bool) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(pollDeadline)
+	start := time.Now()
+	deadline := start.Add(pollDeadline)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(pollInterval)
 	}
+	return time.Since(start)
 }
 
 // series returns the value of every series of the named metric, keyed by
@@ -213,3 +243,9 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// nopLogger discards log lines.
+type nopLogger struct{}
+
+// Log implements log.Logger.
+func (nopLogger) Log(...any) error { return nil }

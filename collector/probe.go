@@ -30,30 +30,23 @@ func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]
 	snap := a.probe(ctx, roomID)
 	elapsed := time.Since(start)
 
-	view := a.view.Load()
-	labels := view.probeLabels(a.id, roomID)
+	view := a.exposed.Load()
 	r := newRoom(roomID, "")
 	r.info.Store(snap)
-	var families [roomFamilyCount]*dto.MetricFamily
-	for i := range roomFamilyDefs {
-		families[i] = roomFamily(i, 1)
-	}
-	appendRoom(&families, labels, r, time.Now(), view.staleAfter)
+	families := newRoomFamilies(1)
+	families.add(view.probeLabels(a.id, roomID), r, time.Now(), view.staleAfter)
 	out := []*dto.MetricFamily{
 		gaugeFamily(namespace+"_probe_success", "1 when the probe got a definitive answer from Tencent (the room, or that it does not exist), else 0.", boolValue(snap.refreshOK)),
 		gaugeFamily(namespace+"_probe_duration_seconds", "How long the probe took, the wait for the app's rate budget included.", elapsed.Seconds()),
 	}
-	for _, mf := range families {
-		if len(mf.Metric) > 0 {
-			out = append(out, mf)
-		}
-	}
-	return out, nil
+	return append(out, families.nonEmpty()...), nil
 }
 
 // probe makes one get_room_info request for roomID on the info lane's
 // budget, unless the app is paused or ctx ends first, and returns the
-// resulting snapshot (emptySnapshot without a definitive answer).
+// resulting snapshot (emptySnapshot without a definitive answer). Of the
+// outcome policy it applies only the slowing down: a probe changes neither
+// the rooms nor the app's health.
 func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 	l := a.lanes[laneInfo]
 	a.mu.Lock()
@@ -62,19 +55,17 @@ func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 	if paused {
 		return emptySnapshot
 	}
-	booking := l.budget.Reserve()
-	if deadline, ok := ctx.Deadline(); ok && booking.At.After(deadline) {
-		return emptySnapshot
-	}
-	if !sleepUntil(ctx, booking.At) {
+	deadline, _ := ctx.Deadline()
+	grant, err := l.budget.Wait(ctx, nil, deadline, l.refresh)
+	if err != nil {
 		return emptySnapshot
 	}
 	start := time.Now()
-	l.budget.Sent(booking, start)
+	grant.Sent(start)
 	info, err := api.GetRoomInfo(ctx, roomID)
-	class, code := tencent.Outcome(err)
-	a.metrics.observe(a.id, l.command, code, time.Since(start))
-	switch class {
+	j := judge(err)
+	a.metrics.observe(a.id, l.name, j.code, time.Since(start))
+	switch j.Class {
 	case tencent.ClassOK:
 		return withRoom(info, time.Now(), nil)
 	case tencent.ClassRoomMissing:
@@ -87,7 +78,7 @@ func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 
 // probeLabels returns the label pairs of a probed room: those of the room
 // when it is watched, else the app's labels.
-func (v *appView) probeLabels(sdkappid, roomID string) []*dto.LabelPair {
+func (v *exposed) probeLabels(sdkappid, roomID string) []*dto.LabelPair {
 	for i := range v.rooms {
 		if v.rooms[i].room.id == roomID {
 			return v.rooms[i].labels

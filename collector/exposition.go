@@ -1,0 +1,449 @@
+package collector
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// namespace prefixes every metric of the exporter.
+const namespace = "tencent_live"
+
+// Label names the exporter puts on series beside the configured ones. The
+// configuration reserves them (config.ReservedLabelNames); a test keeps the
+// two lists equal.
+const (
+	labelSDKAppID = "sdkappid"
+	labelRoomID   = "room_id"
+	labelAPI      = "api"
+	labelCode     = "code"
+	labelSource   = "source"
+)
+
+// infoLabels are the extra labels of tencent_live_room_info.
+var infoLabels = []string{"room_name", "room_type", "owner_account", "take_seat_mode", "category"}
+
+// exposed is what scrapes read of one app: its rooms with their labels,
+// immutable once published.
+type exposed struct {
+	labelNames     []string // of room series
+	appLabelValues []string
+	rooms          []exposedRoom
+	creds          *credentials
+	staleAfter     time.Duration
+}
+
+// exposedRoom is a watched room with where it comes from and its labels.
+type exposedRoom struct {
+	room        *room
+	source      string           // sourceConfig, sourceFile or sourceDiscovery
+	labelValues []string         // in the order of the view's label names
+	labels      []*dto.LabelPair // sorted by name
+}
+
+// count returns the number of rooms from source.
+func (v *exposed) count(source string) int {
+	n := 0
+	for i := range v.rooms {
+		if v.rooms[i].source == source {
+			n++
+		}
+	}
+	return n
+}
+
+// roomHelpSuffix tells readers where room values come from.
+const roomHelpSuffix = " (value from the exporter's last refresh of the room, not from the scrape)"
+
+// Room metric families, in the order of roomFamilyDefs.
+const (
+	famRefreshSuccess = iota
+	famLastRefresh
+	famExists
+	famViews
+	famMaxMembers
+	famActivity
+	famMaxSeats
+	famSeatEnabled
+	famMessageDisabled
+	famPublicVisible
+	famCreateTime
+	famInfo
+	famMembers
+	famViewers
+	famGiftsSent
+	famGiftCoins
+	famUniqueGiftSenders
+	famLikes
+	famMessages
+	roomFamilyCount
+)
+
+// roomFamilyDef names and documents one room metric family.
+type roomFamilyDef struct {
+	name, help string
+	kind       dto.MetricType
+}
+
+// roomFamilyDefs are the room metric families. Every series carries
+// sdkappid, room_id and the configured labels; info has infoLabels too.
+var roomFamilyDefs = [roomFamilyCount]roomFamilyDef{
+	famRefreshSuccess:    {"refresh_success", "1 when the room's last refresh got a definitive answer from Tencent, else 0", dto.MetricType_GAUGE},
+	famLastRefresh:       {"last_refresh_timestamp_seconds", "Unix time of the room's last definitive answer from Tencent", dto.MetricType_GAUGE},
+	famExists:            {"exists", "1 when Tencent returned the room, 0 when it answered that the room does not exist (never created or dissolved)", dto.MetricType_GAUGE},
+	famViews:             {"views_total", "Cumulative room entries (ViewCount)", dto.MetricType_COUNTER},
+	famMaxMembers:        {"max_members", "Room capacity (MaxMemberCount)", dto.MetricType_GAUGE},
+	famActivity:          {"activity_status", "User-defined activity status of the room (ActivityStatus)", dto.MetricType_GAUGE},
+	famMaxSeats:          {"max_seats", "Number of seats (MaxSeatCount)", dto.MetricType_GAUGE},
+	famSeatEnabled:       {"seat_enabled", "1 when seats are enabled (IsSeatEnabled)", dto.MetricType_GAUGE},
+	famMessageDisabled:   {"message_disabled", "1 when messages are disabled in the room (IsMessageDisabled)", dto.MetricType_GAUGE},
+	famPublicVisible:     {"public_visible", "1 when the room is publicly visible (IsPublicVisible)", dto.MetricType_GAUGE},
+	famCreateTime:        {"create_time_seconds", "Unix time the room was created (CreateTime)", dto.MetricType_GAUGE},
+	famInfo:              {"info", "Descriptive details of the room, always 1", dto.MetricType_GAUGE},
+	famMembers:           {"members", "People in the room now (get_member_list MemberCount, about 40 s granularity)", dto.MetricType_GAUGE},
+	famViewers:           {"viewers_total", "Cumulative viewers of the room (get_room_stats TotalViewers)", dto.MetricType_COUNTER},
+	famGiftsSent:         {"gifts_sent_total", "Gifts sent in the room (get_room_stats TotalGiftsSent)", dto.MetricType_COUNTER},
+	famGiftCoins:         {"gift_coins_total", "Coins spent on gifts in the room (get_room_stats TotalGiftCoins)", dto.MetricType_COUNTER},
+	famUniqueGiftSenders: {"unique_gift_senders_total", "Distinct gift senders of the room (get_room_stats TotalUniqueGiftSenders)", dto.MetricType_COUNTER},
+	famLikes:             {"likes_total", "Likes the room received (get_room_stats TotalLikesReceived)", dto.MetricType_COUNTER},
+	famMessages:          {"messages_total", "Messages sent in the room (get_room_stats TotalMsgCount)", dto.MetricType_COUNTER},
+}
+
+// roomFamilies are the room metric families of one scrape, being filled.
+type roomFamilies [roomFamilyCount]*dto.MetricFamily
+
+// newRoomFamilies returns empty room families with room for n rooms each.
+func newRoomFamilies(n int) *roomFamilies {
+	var families roomFamilies
+	for i := range roomFamilyDefs {
+		def := &roomFamilyDefs[i]
+		name, help := namespace+"_room_"+def.name, def.help+roomHelpSuffix
+		families[i] = &dto.MetricFamily{Name: &name, Help: &help, Type: def.kind.Enum(), Metric: make([]*dto.Metric, 0, n)}
+	}
+	return &families
+}
+
+// nonEmpty returns the families that have series.
+func (families *roomFamilies) nonEmpty() []*dto.MetricFamily {
+	out := make([]*dto.MetricFamily, 0, roomFamilyCount)
+	for _, mf := range families {
+		if len(mf.Metric) > 0 {
+			out = append(out, mf)
+		}
+	}
+	return out
+}
+
+// roomFamilies builds the room series of every app from the rooms' latest
+// snapshots; families without series are left out.
+func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
+	var views []*exposed
+	rooms := 0
+	for _, a := range f.appList() {
+		if v := a.exposed.Load(); v != nil {
+			views = append(views, v)
+			rooms += len(v.rooms)
+		}
+	}
+	families := newRoomFamilies(rooms)
+	for _, v := range views {
+		for i := range v.rooms {
+			er := &v.rooms[i]
+			families.add(er.labels, er.room, now, v.staleAfter)
+		}
+	}
+	return families.nonEmpty()
+}
+
+// roomSample is the storage of one room sample; a room's samples are
+// allocated together and must not move once appended.
+type roomSample struct {
+	metric  dto.Metric
+	gauge   dto.Gauge
+	counter dto.Counter
+	value   float64
+}
+
+// add adds one room's series as spec'd by their freshness: values only
+// while fresh, the two refresh series always once known. labels are the
+// room's label pairs, sorted by name.
+func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Time, staleAfter time.Duration) {
+	s := r.info.Load()
+	showInfo := s.fresh(now, staleAfter) && s.exists
+	members := r.members.Load()
+	if members != nil && (now.Sub(members.at) > staleAfter || s.known && !s.exists) {
+		members = nil
+	}
+	stats := r.stats.Load()
+	if stats != nil && (now.Sub(stats.at) > staleAfter || s.known && !s.exists) {
+		stats = nil
+	}
+
+	// One allocation holds every sample of the room.
+	n := 1
+	if s.known {
+		n += 2
+	}
+	if showInfo {
+		n += famInfo - famExists
+	}
+	if members != nil {
+		n++
+	}
+	if stats != nil {
+		n += famMessages - famMembers
+	}
+	samples := make([]roomSample, 0, n)
+	add := func(fam int, v float64) {
+		samples = append(samples, roomSample{value: v})
+		sm := &samples[len(samples)-1]
+		sm.metric.Label = labels
+		if roomFamilyDefs[fam].kind == dto.MetricType_COUNTER {
+			sm.counter.Value = &sm.value
+			sm.metric.Counter = &sm.counter
+		} else {
+			sm.gauge.Value = &sm.value
+			sm.metric.Gauge = &sm.gauge
+		}
+		families[fam].Metric = append(families[fam].Metric, &sm.metric)
+	}
+
+	add(famRefreshSuccess, boolValue(s.refreshOK))
+	if s.known {
+		add(famLastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
+		if s.fresh(now, staleAfter) {
+			add(famExists, boolValue(s.exists))
+		}
+	}
+	if showInfo {
+		info := s.info
+		add(famViews, float64(info.ViewCount))
+		add(famMaxMembers, float64(info.MaxMemberCount))
+		add(famActivity, float64(info.ActivityStatus))
+		add(famMaxSeats, float64(info.MaxSeatCount))
+		add(famSeatEnabled, boolValue(info.IsSeatEnabled))
+		add(famMessageDisabled, boolValue(info.IsMessageDisabled))
+		add(famPublicVisible, boolValue(info.IsPublicVisible))
+		add(famCreateTime, float64(info.CreateTime))
+	}
+	if members != nil {
+		add(famMembers, float64(members.value))
+	}
+	if stats != nil {
+		st := &stats.stats
+		add(famViewers, float64(st.TotalViewers))
+		add(famGiftsSent, float64(st.TotalGiftsSent))
+		add(famGiftCoins, float64(st.TotalGiftCoins))
+		add(famUniqueGiftSenders, float64(st.TotalUniqueGiftSenders))
+		add(famLikes, float64(st.TotalLikesReceived))
+		add(famMessages, float64(st.TotalMsgCount))
+	}
+	if showInfo {
+		labels = mergeLabels(labels, s.infoLabels)
+		add(famInfo, 1)
+	}
+}
+
+// labelPairs returns the pairs of names and values, sorted by name; pairs
+// that many series repeat come from in.
+func labelPairs(names, values []string, in labelInterner) []*dto.LabelPair {
+	pairs := make([]*dto.LabelPair, len(names))
+	for i := range names {
+		pairs[i] = in.pair(names[i], values[i])
+	}
+	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return pairs
+}
+
+// uniqueLabels are the labels whose values differ from room to room, never
+// shared.
+var uniqueLabels = map[string]bool{labelRoomID: true, "room_name": true, "owner_account": true}
+
+// labelInterner hands out one shared pair for each label value that many
+// rooms repeat (the app's labels, room labels, room types), so that a room
+// holds only the pairs unique to it. A nil interner shares nothing. The
+// app's mutex guards it.
+type labelInterner map[[2]string]*dto.LabelPair
+
+// pair returns the pair name=value.
+func (in labelInterner) pair(name, value string) *dto.LabelPair {
+	if in == nil || uniqueLabels[name] {
+		return &dto.LabelPair{Name: &name, Value: &value}
+	}
+	key := [2]string{name, value}
+	if p := in[key]; p != nil {
+		return p
+	}
+	p := &dto.LabelPair{Name: &name, Value: &value}
+	in[key] = p
+	return p
+}
+
+// mergeLabels merges two label pair lists sorted by name into a new one.
+func mergeLabels(a, b []*dto.LabelPair) []*dto.LabelPair {
+	out := make([]*dto.LabelPair, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].GetName() < b[0].GetName() {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// App-level descriptors, labelled by sdkappid only (and api or source).
+var (
+	rateLimitDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "api", "rate_limit_qps"),
+		"Requests per second the exporter allows itself now for this app and API command, lowered after rate-limit answers.",
+		[]string{labelSDKAppID, labelAPI}, nil)
+	apiUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "api", "up"),
+		"0 while the app's requests fail for app-wide causes (auth, disabled app or package, IP allow-list, network), else 1.",
+		[]string{labelSDKAppID}, nil)
+	cycleDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "cycle_duration_seconds"),
+		"Duration of the app's last full pass over its rooms, in which every room concluded one refresh; above refresh_interval means the rate budget cannot keep up.",
+		[]string{labelSDKAppID}, nil)
+	roomsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "rooms"),
+		"Rooms being watched, by where they come from (config, file, discovery).",
+		[]string{labelSDKAppID, labelSource}, nil)
+	expiryDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "usersig", "expiry_timestamp_seconds"),
+		"Unix time at which the UserSig in use by the app expires.",
+		[]string{labelSDKAppID}, nil)
+)
+
+// Collector exposes the fetcher's health: per app, the rate in force, whether
+// the API is usable, the pass duration, the rooms watched and the UserSig
+// expiry, and the counts and durations of requests. Room series are served
+// by Gatherer. It never calls Tencent, so scrapes cost no request.
+type Collector struct {
+	fetcher *Fetcher
+}
+
+// NewCollector returns the collector of f's health metrics.
+func NewCollector(f *Fetcher) *Collector {
+	return &Collector{fetcher: f}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{rateLimitDesc, apiUpDesc, cycleDesc, roomsDesc, expiryDesc} {
+		ch <- d
+	}
+	c.fetcher.metrics.requests.Describe(ch)
+	c.fetcher.metrics.duration.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, a := range c.fetcher.appList() {
+		a.collect(ch)
+	}
+	c.fetcher.metrics.collect(ch)
+}
+
+// Gatherer is what /metrics serves: the metrics of a registry (the
+// exporter's own, build info, Go and process metrics) and the room series.
+// Room series are built straight into metric families from the rooms'
+// snapshots at each scrape: with tens of thousands of rooms, a registry's
+// per-sample consistency checks would multiply the cost of a scrape, and
+// their uniqueness holds by construction (room IDs are unique per app,
+// SDKAppIDs across apps).
+type Gatherer struct {
+	registry prometheus.Gatherer
+	fetcher  *Fetcher
+}
+
+// NewGatherer returns the gatherer of registry's metrics and f's rooms.
+func NewGatherer(registry prometheus.Gatherer, f *Fetcher) *Gatherer {
+	return &Gatherer{registry: registry, fetcher: f}
+}
+
+// Gather implements prometheus.Gatherer.
+func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
+	families, err := g.registry.Gather()
+	families = append(families, g.fetcher.roomFamilies(time.Now())...)
+	slices.SortFunc(families, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return families, err
+}
+
+// collect sends the app's health metrics.
+func (a *app) collect(ch chan<- prometheus.Metric) {
+	view := a.exposed.Load()
+	if view == nil {
+		return
+	}
+	st := a.status()
+	for kind, l := range a.lanes {
+		if st.qps[kind] > 0 {
+			ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, l.budget.Rate(), a.id, l.name)
+		}
+	}
+	if st.discovering {
+		ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, a.discovery.budget.Rate(), a.id, a.discovery.name)
+	}
+	ch <- prometheus.MustNewConstMetric(apiUpDesc, prometheus.GaugeValue, boolValue(st.up), a.id)
+	if st.firstPass {
+		ch <- prometheus.MustNewConstMetric(cycleDesc, prometheus.GaugeValue, st.lastPass.Seconds(), a.id)
+	}
+	if expiry := view.creds.Expiry(); !expiry.IsZero() {
+		ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, float64(expiry.Unix()), a.id)
+	}
+	for _, source := range []string{sourceConfig, sourceFile, sourceDiscovery} {
+		ch <- prometheus.MustNewConstMetric(roomsDesc, prometheus.GaugeValue, float64(view.count(source)), a.id, source)
+	}
+}
+
+// boolValue is 1 for true and 0 for false.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// apiMetrics are the exporter's own counters of requests to Tencent.
+type apiMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// newAPIMetrics returns the request counters, not registered anywhere: the
+// Collector exposes them.
+func newAPIMetrics() *apiMetrics {
+	return &apiMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "api", Name: "requests_total",
+			Help: "Requests sent to Tencent's Live API, by outcome code: Tencent's ErrorCode (\"0\" = OK), http_<status>, timeout, network or decode.",
+		}, []string{labelSDKAppID, labelAPI, labelCode}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "api", Name: "request_duration_seconds",
+			Help:    "Duration of requests to Tencent's Live API.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{labelSDKAppID, labelAPI}),
+	}
+}
+
+// observe counts one request.
+func (m *apiMetrics) observe(sdkappid, api, code string, elapsed time.Duration) {
+	m.requests.WithLabelValues(sdkappid, api, code).Inc()
+	m.duration.WithLabelValues(sdkappid, api).Observe(elapsed.Seconds())
+}
+
+// forget drops the series of an app no longer configured.
+func (m *apiMetrics) forget(sdkappid string) {
+	m.requests.DeletePartialMatch(prometheus.Labels{labelSDKAppID: sdkappid})
+	m.duration.DeletePartialMatch(prometheus.Labels{labelSDKAppID: sdkappid})
+}
+
+// collect sends the request metrics.
+func (m *apiMetrics) collect(ch chan<- prometheus.Metric) {
+	m.requests.Collect(ch)
+	m.duration.Collect(ch)
+}
+
+// formatID is the label form of an SDKAppID.
+func formatID(sdkappid uint64) string { return strconv.FormatUint(sdkappid, 10) }
