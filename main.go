@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"os"
@@ -28,7 +29,6 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
@@ -80,6 +80,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger, slogger := newLoggers(*logLevel, *logFormat, stderr)
+	// Whatever logs through the standard library's default logger, and the
+	// HTTP server and promhttp through errorLog, write lines like ours.
+	slog.SetDefault(slogger)
+	errorLog := slog.NewLogLogger(slogger.Handler(), slog.LevelError)
 	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 
 	registry := prometheus.NewRegistry()
@@ -147,12 +151,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, slogger)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, errorLog)
 	if err != nil {
 		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
 		return 1
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
 
@@ -177,10 +181,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // routes returns the exporter's HTTP endpoints.
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
-	safeConfig *config.SafeConfig, reloads *reloader, slogger *slog.Logger) (*http.ServeMux, error) {
+	safeConfig *config.SafeConfig, reloads *reloader, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		ErrorLog:            errorLog,
 		MaxRequestsInFlight: maxRequests,
 	})))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
@@ -218,30 +222,6 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// newLoggers returns the application's go-kit logger and, for
-// exporter-toolkit, an slog logger writing through the same go-kit output.
-func newLoggers(lvl, format string, w io.Writer) (log.Logger, *slog.Logger) {
-	var base log.Logger
-	if format == "json" {
-		base = log.NewJSONLogger(log.NewSyncWriter(w))
-	} else {
-		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
-	}
-	var slogLevel slog.Level
-	switch lvl {
-	case "debug":
-		slogLevel = slog.LevelDebug
-	case "warn":
-		slogLevel = slog.LevelWarn
-	case "error":
-		slogLevel = slog.LevelError
-	}
-	slogger := slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
-	logger := level.NewFilter(base, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	return logger, slogger
 }
 
 // probeHandler serves /probe?sdkappid=<n>&room_id=<id>: one room fetched

@@ -7,9 +7,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +26,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,8 +147,9 @@ func (b *lockedBuffer) String() string {
 // exporter is a running exporter daemon.
 type exporter struct {
 	cmd     *exec.Cmd
-	base    string    // http://127.0.0.1:port
-	started time.Time // just before the process started
+	base    string       // http://127.0.0.1:port, or https://
+	client  *http.Client // for base
+	started time.Time    // just before the process started
 	stderr  *lockedBuffer
 	done    chan struct{} // closed once the process has exited
 	waitErr error         // how it exited; read only after done is closed
@@ -157,9 +167,15 @@ var errAddressInUse = errors.New("listen address already in use")
 // ends, and logs its stderr if the test failed.
 func startExporter(t *testing.T, dir string, args ...string) *exporter {
 	t.Helper()
+	return startExporterOver(t, plainHTTP, dir, args...)
+}
+
+// startExporterOver is startExporter for an exporter reached over tr.
+func startExporterOver(t *testing.T, tr transport, dir string, args ...string) *exporter {
+	t.Helper()
 	const attempts = 3
 	for i := 1; ; i++ {
-		e := launchExporter(t, dir, freeAddress(t), args)
+		e := launchExporter(t, tr, dir, freeAddress(t), args)
 		err := poll(settleTimeout, func() error {
 			if e.exited() {
 				if strings.Contains(e.stderr.String(), "address already in use") {
@@ -183,11 +199,12 @@ func startExporter(t *testing.T, dir string, args ...string) *exporter {
 	}
 }
 
-// launchExporter starts the exporter process listening on addr.
-func launchExporter(t *testing.T, dir, addr string, args []string) *exporter {
+// launchExporter starts the exporter process listening on addr, reached
+// over tr.
+func launchExporter(t *testing.T, tr transport, dir, addr string, args []string) *exporter {
 	t.Helper()
 	cmd := exporterCommand(context.Background(), t, dir, append([]string{"--web.listen-address=" + addr}, args...)...)
-	e := &exporter{cmd: cmd, base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	e := &exporter{cmd: cmd, base: tr.scheme + "://" + addr, client: tr.client, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	e.started = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -222,6 +239,22 @@ func (e *exporter) exited() bool {
 	}
 }
 
+// terminate sends SIGTERM and waits for the process to exit; it returns
+// how long that took.
+func (e *exporter) terminate(t *testing.T) time.Duration {
+	t.Helper()
+	signalled := time.Now()
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.done:
+	case <-time.After(settleTimeout):
+		t.Fatalf("the exporter still runs %s after SIGTERM", settleTimeout)
+	}
+	return time.Since(signalled)
+}
+
 // freeAddress returns a loopback address whose port was free a moment ago.
 func freeAddress(t *testing.T) string {
 	t.Helper()
@@ -233,8 +266,62 @@ func freeAddress(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// httpClient talks to the exporter.
+// httpClient talks to the exporter over plain HTTP.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// transport is how the tests reach an exporter: the scheme of its URL and
+// the client.
+type transport struct {
+	scheme string
+	client *http.Client
+}
+
+// plainHTTP reaches an exporter without web configuration.
+var plainHTTP = transport{"http", httpClient}
+
+// serveTLS writes a self-signed certificate for 127.0.0.1 with its key and a
+// web configuration serving TLS with them to dir, and returns the web
+// configuration's path and a transport trusting the certificate.
+func serveTLS(t *testing.T, dir string) (string, transport) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "tencent_live_exporter e2e"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := writeFile(t, dir, "tls.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile := writeFile(t, dir, "tls.key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	webConfig := writeFile(t, dir, "web.yml", fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\n", certFile, keyFile))
+
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	client := &http.Client{
+		Timeout:   httpClient.Timeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}},
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	return webConfig, transport{"https", client}
+}
 
 // request sends an HTTP request without body to the exporter and returns the
 // status and body of the answer. Once the process has exited, its error
@@ -244,7 +331,7 @@ func (e *exporter) request(method, path string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		if e.exited() {
 			return 0, "", fmt.Errorf("%w: exporter exited (%w)", errStop, e.waitErr)

@@ -743,16 +743,7 @@ apps:
 		}
 		return nil
 	})
-	signalled := time.Now()
-	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-e.done:
-	case <-time.After(settleTimeout):
-		t.Fatalf("the exporter still runs %s after SIGTERM", settleTimeout)
-	}
-	took := time.Since(signalled)
+	took := e.terminate(t)
 	t.Logf("exited %s after SIGTERM", took)
 	if took >= 5*time.Second {
 		t.Errorf("exit took %s after SIGTERM, want < 5s", took)
@@ -918,5 +909,67 @@ func TestE2EProbe(t *testing.T) {
 		if status != http.StatusBadRequest {
 			t.Errorf("/probe?%s: HTTP %d (%s), want 400", query, status, strings.TrimSpace(body))
 		}
+	}
+}
+
+// TestE2ELogFormat serves TLS through a web configuration, sends plain HTTP
+// to it so that the HTTP server logs a TLS handshake error, and expects
+// every line on stderr, the exporter's own, exporter-toolkit's and the HTTP
+// server's, to parse in the format of --log.format with the same keys: level,
+// ts (and no time), caller and msg.
+func TestE2ELogFormat(t *testing.T) {
+	sim := startReloadSim(t)
+	for _, format := range []string{"logfmt", "json"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 10, false, "r1"))
+			webConfig, tr := serveTLS(t, dir)
+			e := startExporterOver(t, tr, dir, "--web.config.file="+webConfig, "--log.format="+format)
+			waitReady(t, e)
+
+			resp, err := httpClient.Get("http" + strings.TrimPrefix(e.base, "https") + "/-/healthy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("plain HTTP to the TLS port: HTTP %d, want 400", resp.StatusCode)
+			}
+			waitFor(t, settleTimeout, "the TLS handshake error to be logged", func() error {
+				if !strings.Contains(e.stderr.String(), "TLS handshake error") {
+					return errors.New("not logged yet")
+				}
+				return nil
+			})
+			e.terminate(t)
+
+			lines := parseLogLines(t, format, e.stderr.String())
+			wanted := []string{"Starting " + exporterName, "TLS is enabled.", "http: TLS handshake error", "Shutting down"}
+			seen := map[string]bool{}
+			for _, line := range lines {
+				msg := line[messageKey]
+				for _, key := range []string{"level", timestampKey, callerKey, messageKey} {
+					if line[key] == "" {
+						t.Errorf("no %s in %q", key, line)
+					}
+				}
+				if _, err := time.Parse(time.RFC3339Nano, line[timestampKey]); err != nil {
+					t.Errorf("%q: ts %v", msg, err)
+				}
+				if _, ok := line["time"]; ok {
+					t.Errorf("%q has a time key", msg)
+				}
+				for _, want := range wanted {
+					if strings.HasPrefix(msg, want) {
+						seen[want] = true
+					}
+				}
+			}
+			for _, want := range wanted {
+				if !seen[want] {
+					t.Errorf("no line whose msg starts with %q", want)
+				}
+			}
+		})
 	}
 }
