@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -43,9 +42,6 @@ const (
 	roomFilesCheckInterval = 5 * time.Second
 	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
 	shutdownGrace = 4 * time.Second
-	// demoConfiguredLive is how many demo live rooms --demo configures; the
-	// public ones after them are found by discovery.
-	demoConfiguredLive = 20
 	// Probe timeouts: the scrape timeout less probeOffset, never below
 	// minProbeTimeout; defaultProbeTimeout when Prometheus sends none.
 	probeOffset         = 500 * time.Millisecond
@@ -340,38 +336,14 @@ func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
 }
 
 // startDemo starts the simulated Live API with its sample rooms and returns
-// a configuration watching them, built through the ordinary config parser.
-// Most rooms are configured; the last public ones are left for discovery
-// to find, and audience and statistics are fetched too.
+// the configuration watching them, livesim.DemoConfig through the ordinary
+// config parser.
 func startDemo() (*livesim.Server, *config.Config, error) {
 	sim, err := livesim.StartDemo(livesim.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	var b strings.Builder
-	app := livesim.DemoApp()
-	fmt.Fprintf(&b, `global: {refresh_interval: 15s}
-apps:
-- sdkappid: %d
-  endpoint: %s
-  identifier: %s
-  secret_key: %q
-  qps: 20
-  members: {enabled: true, qps: 10}
-  stats: {enabled: true, qps: 10}
-  discovery: {enabled: true, interval: 1m, qps: 2}
-  labels: {env: demo}
-  rooms:
-`, app.SDKAppID, sim.URL(), app.Identifier, app.SecretKey)
-	teams := []string{"growth", "ops", "live-events"}
-	for i, room := range livesim.DemoRooms() {
-		if i >= demoConfiguredLive && room.Info.IsPublicVisible && strings.HasPrefix(room.ID, "demo-live-") {
-			continue // left for discovery
-		}
-		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", room.ID, teams[i%len(teams)])
-	}
-	fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", livesim.DemoDissolvedRoom, teams[0])
-	cfg, err := config.Parse([]byte(b.String()), "")
+	cfg, err := config.Parse([]byte(livesim.DemoConfig(sim.URL())), "")
 	if err != nil {
 		sim.Close()
 		return nil, nil, fmt.Errorf("demo configuration: %w", err)
