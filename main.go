@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -42,11 +40,6 @@ const (
 	roomFilesCheckInterval = 5 * time.Second
 	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
 	shutdownGrace = 4 * time.Second
-	// Probe timeouts: the scrape timeout less probeOffset, never below
-	// minProbeTimeout; defaultProbeTimeout when Prometheus sends none.
-	probeOffset         = 500 * time.Millisecond
-	minProbeTimeout     = 100 * time.Millisecond
-	defaultProbeTimeout = 10 * time.Second
 )
 
 func main() {
@@ -61,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		configCheck   = app.Flag("config.check", "Validate the configuration, print the result and exit (0 valid, 1 invalid).").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent /metrics requests; 0 disables the limit.").Default("40").Int()
+		probeOffset   = app.Flag("web.probe-timeout-offset", "Time taken off the scrape timeout Prometheus announces to /probe, so that the answer arrives in time.").Default(defaultProbeTimeoutOffset.String()).Duration()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
@@ -72,6 +66,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.ErrorWriter(stderr)
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", exporterName, err)
+		return 1
+	}
+	if *probeOffset < 0 {
+		fmt.Fprintf(stderr, "%s: --web.probe-timeout-offset must not be negative, got %s\n", exporterName, *probeOffset)
 		return 1
 	}
 
@@ -147,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, errorLog)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, probeHandler(fetcher, *probeOffset), errorLog)
 	if err != nil {
 		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
 		return 1
@@ -177,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // routes returns the exporter's HTTP endpoints.
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
-	safeConfig *config.SafeConfig, reloads *reloader, errorLog *stdlog.Logger) (*http.ServeMux, error) {
+	safeConfig *config.SafeConfig, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
 		ErrorLog:            errorLog,
@@ -192,7 +190,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 		fmt.Fprintln(w, "Ready")
 	})
 	mux.HandleFunc("/-/reload", reloads.handle)
-	mux.Handle("/probe", probeHandler(fetcher))
+	mux.Handle("/probe", probe)
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, safeConfig.Get().String())
@@ -210,7 +208,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 			{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
 			{Address: "/-/ready", Text: "Readiness"},
 			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/probe?sdkappid=&room_id=", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
+			{Address: "/probe?target=<sdkappid>/<room_id>", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
 		},
 	})
 	if err != nil {
@@ -218,43 +216,6 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// probeHandler serves /probe?sdkappid=<n>&room_id=<id>: one room fetched
-// now, within the scrape timeout Prometheus announces minus probeOffset.
-func probeHandler(fetcher *collector.Fetcher) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query := r.URL.Query()
-		sdkappid, err := strconv.ParseUint(query.Get("sdkappid"), 10, 64)
-		if err != nil || sdkappid == 0 {
-			http.Error(w, "sdkappid parameter is missing or not a positive integer", http.StatusBadRequest)
-			return
-		}
-		roomID := query.Get("room_id")
-		if roomID == "" {
-			http.Error(w, "room_id parameter is missing", http.StatusBadRequest)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout(r.Header))
-		defer cancel()
-		families, err := fetcher.Probe(ctx, sdkappid, roomID)
-		if errors.Is(err, collector.ErrUnknownApp) {
-			http.Error(w, fmt.Sprintf("sdkappid %d: %v", sdkappid, err), http.StatusBadRequest)
-			return
-		}
-		gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil })
-		promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-	})
-}
-
-// probeTimeout is the scrape timeout of the header Prometheus sends, less
-// probeOffset to answer in time; defaultProbeTimeout without the header.
-func probeTimeout(h http.Header) time.Duration {
-	seconds, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
-	if err != nil || seconds <= 0 {
-		return defaultProbeTimeout
-	}
-	return max(time.Duration(seconds*float64(time.Second))-probeOffset, minProbeTimeout)
 }
 
 // summary describes a configuration in one line.

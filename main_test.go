@@ -801,6 +801,7 @@ func TestE2ECommandLine(t *testing.T) {
 			[]string{"invalid.yml: invalid", "apps[0].qps: must be 1..200, got 500"}},
 		{"version", []string{"--version"}, 0,
 			[]string{exporterName + ", version " + testVersion}},
+		{"negative probe offset", []string{"--config.file=valid.yml", "--web.probe-timeout-offset=-1s"}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -833,52 +834,62 @@ func TestE2ECommandLine(t *testing.T) {
 	}
 }
 
-// TestE2EProbe fetches rooms through /probe: a watched room and one that is
-// not, a room that does not exist, a failing room answered within the
-// scrape timeout, and the 400 answers for bad parameters.
+// TestE2EProbe fetches rooms through /probe, named by sdkappid and room_id
+// or by target (with a module, ignored): a watched room and one that is not,
+// a room that does not exist, one whose ID holds a slash, a failing room
+// answered within the scrape timeout less --web.probe-timeout-offset, and
+// the 400 answers for bad or conflicting parameters.
 func TestE2EProbe(t *testing.T) {
 	sim := startReloadSim(t)
 	sim.PutRoom(reloadApp, livesim.Room{ID: "slow", Behaviour: livesim.Behaviour{Delay: time.Minute}})
+	sim.PutRoom(reloadApp, livesim.Room{ID: "team/r5", Info: livesim.RoomInfo{RoomName: "slash", CreateTime: expoCreated}})
 	dir := t.TempDir()
 	writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 20, false, "r1"))
-	e := startExporter(t, dir)
+	e := startExporter(t, dir, "--web.probe-timeout-offset=1s")
 	waitReady(t, e)
 
-	probe := func(room string) families {
-		t.Helper()
-		fams, err := parseExposition(e.get(t, fmt.Sprintf("/probe?sdkappid=%d&room_id=%s", reloadApp, room)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fams
+	byParameters := func(room string) string {
+		return fmt.Sprintf("sdkappid=%d&room_id=%s", reloadApp, url.QueryEscape(room))
+	}
+	byTarget := func(room string) string {
+		return "target=" + url.QueryEscape(fmt.Sprintf("%d/%s", reloadApp, room))
 	}
 	for _, tc := range []struct {
+		query           string
 		room            string
 		success, exists float64
 	}{
-		{"r1", 1, 1},      // watched
-		{"r3", 1, 1},      // not watched
-		{"no-such", 1, 0}, // a definitive answer: the room does not exist
+		{byParameters("r1"), "r1", 1, 1},           // watched
+		{byParameters("r3"), "r3", 1, 1},           // not watched
+		{byParameters("no-such"), "no-such", 1, 0}, // a definitive answer: the room does not exist
+		{byTarget("r1"), "r1", 1, 1},
+		{byTarget("r3") + "&module=http_2xx", "r3", 1, 1},
+		{byTarget("no-such"), "no-such", 1, 0},
+		{byTarget("team/r5"), "team/r5", 1, 1},
 	} {
-		fams := probe(tc.room)
+		fams, err := parseExposition(e.get(t, "/probe?"+tc.query))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if v, _ := fams.value("tencent_live_probe_success"); v != tc.success {
-			t.Errorf("%s: probe_success %v, want %v", tc.room, v, tc.success)
+			t.Errorf("%s: probe_success %v, want %v", tc.query, v, tc.success)
 		}
 		if v, ok := fams.value("tencent_live_room_exists", "room_id", tc.room); !ok || v != tc.exists {
-			t.Errorf("%s: exists %v (present %v), want %v", tc.room, v, ok, tc.exists)
+			t.Errorf("%s: exists %v (present %v), want %v", tc.query, v, ok, tc.exists)
 		}
 		if _, ok := fams.value("tencent_live_probe_duration_seconds"); !ok {
-			t.Errorf("%s: no probe duration", tc.room)
+			t.Errorf("%s: no probe duration", tc.query)
 		}
 	}
 
-	// A room slower than the scrape timeout: the probe answers in time, as
-	// a failure.
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/probe?sdkappid=%d&room_id=slow", e.base, reloadApp), nil)
+	// A room slower than the scrape timeout: the probe gives up after the
+	// scrape timeout less the offset (2.5 s - 1 s) and answers in time, as a
+	// failure. With the default offset of 0.5 s it would take 2 s.
+	req, err := http.NewRequest(http.MethodGet, e.base+"/probe?"+byTarget("slow"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "2.5")
 	start := time.Now()
 	resp, err := httpClient.Do(req)
 	if err != nil {
@@ -890,8 +901,9 @@ func TestE2EProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	if took >= 1500*time.Millisecond {
-		t.Errorf("a probe with a 1.5 s scrape timeout took %s", took)
+	t.Logf("a probe of the slow room with a 2.5 s scrape timeout took %s", took)
+	if took < 1500*time.Millisecond || took >= 2*time.Second {
+		t.Errorf("a probe with a 2.5 s scrape timeout and a 1 s offset took %s, want 1.5 s to 2 s", took)
 	}
 	fams, err := parseExposition(string(body))
 	if err != nil {
@@ -901,13 +913,25 @@ func TestE2EProbe(t *testing.T) {
 		t.Errorf("slow room: probe_success %v, want 0", v)
 	}
 
-	for _, query := range []string{"room_id=r1", fmt.Sprintf("sdkappid=%d", reloadApp), "sdkappid=abc&room_id=r1", "sdkappid=42&room_id=r1"} {
-		status, body, err := e.request(http.MethodGet, "/probe?"+query)
+	for _, tc := range []struct{ query, want string }{
+		{"room_id=r1", "sdkappid parameter is missing"},
+		{fmt.Sprintf("sdkappid=%d", reloadApp), "room_id parameter is missing"},
+		{"sdkappid=abc&room_id=r1", "sdkappid parameter is missing or not a positive integer"},
+		{"sdkappid=42&room_id=r1", "sdkappid 42: "},
+		{"target=r1", `target parameter "r1" is not <sdkappid>/<room_id>`},
+		{"target=abc/r1", "sdkappid of the target parameter"},
+		{fmt.Sprintf("target=%d/", reloadApp), "room_id of the target parameter is empty"},
+		{"target=42/r1", "sdkappid 42: "},
+		{byTarget("r1") + "&" + byParameters("r1"), "target parameter conflicts with sdkappid and room_id"},
+		{byTarget("r1") + "&room_id=r1", "target parameter conflicts"},
+		{byTarget("r1") + "&" + byTarget("r3"), "target parameter given 2 times"},
+	} {
+		status, body, err := e.request(http.MethodGet, "/probe?"+tc.query)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if status != http.StatusBadRequest {
-			t.Errorf("/probe?%s: HTTP %d (%s), want 400", query, status, strings.TrimSpace(body))
+		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("/probe?%s: HTTP %d %q, want 400 with %q", tc.query, status, strings.TrimSpace(body), tc.want)
 		}
 	}
 }
