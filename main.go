@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -24,11 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
@@ -43,14 +40,6 @@ const (
 	roomFilesCheckInterval = 5 * time.Second
 	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
 	shutdownGrace = 4 * time.Second
-	// demoConfiguredLive is how many demo live rooms --demo configures; the
-	// public ones after them are found by discovery.
-	demoConfiguredLive = 20
-	// Probe timeouts: the scrape timeout less probeOffset, never below
-	// minProbeTimeout; defaultProbeTimeout when Prometheus sends none.
-	probeOffset         = 500 * time.Millisecond
-	minProbeTimeout     = 100 * time.Millisecond
-	defaultProbeTimeout = 10 * time.Second
 )
 
 func main() {
@@ -65,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		configCheck   = app.Flag("config.check", "Validate the configuration, print the result and exit (0 valid, 1 invalid).").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent /metrics requests; 0 disables the limit.").Default("40").Int()
+		probeOffset   = app.Flag("web.probe-timeout-offset", "Time taken off the scrape timeout Prometheus announces to /probe, so that the answer arrives in time.").Default(defaultProbeTimeoutOffset.String()).Duration()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
@@ -78,8 +68,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", exporterName, err)
 		return 1
 	}
+	if *probeOffset < 0 {
+		fmt.Fprintf(stderr, "%s: --web.probe-timeout-offset must not be negative, got %s\n", exporterName, *probeOffset)
+		return 1
+	}
 
 	logger, slogger := newLoggers(*logLevel, *logFormat, stderr)
+	// Whatever logs through the standard library's default logger, and the
+	// HTTP server and promhttp through errorLog, write lines like ours.
+	slog.SetDefault(slogger)
+	errorLog := slog.NewLogLogger(slogger.Handler(), slog.LevelError)
 	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 
 	registry := prometheus.NewRegistry()
@@ -147,12 +145,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, slogger)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, probeHandler(fetcher, *probeOffset), errorLog)
 	if err != nil {
 		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
 		return 1
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
 
@@ -177,10 +175,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // routes returns the exporter's HTTP endpoints.
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
-	safeConfig *config.SafeConfig, reloads *reloader, slogger *slog.Logger) (*http.ServeMux, error) {
+	safeConfig *config.SafeConfig, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		ErrorLog:            errorLog,
 		MaxRequestsInFlight: maxRequests,
 	})))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
@@ -192,7 +190,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 		fmt.Fprintln(w, "Ready")
 	})
 	mux.HandleFunc("/-/reload", reloads.handle)
-	mux.Handle("/probe", probeHandler(fetcher))
+	mux.Handle("/probe", probe)
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, safeConfig.Get().String())
@@ -210,7 +208,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 			{Address: "/config", Text: "Configuration", Description: "effective configuration, secrets redacted"},
 			{Address: "/-/ready", Text: "Readiness"},
 			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/probe?sdkappid=&room_id=", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
+			{Address: "/probe?target=<sdkappid>/<room_id>", Text: "Probe", Description: "one room fetched now (blackbox_exporter style)"},
 		},
 	})
 	if err != nil {
@@ -218,67 +216,6 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// newLoggers returns the application's go-kit logger and, for
-// exporter-toolkit, an slog logger writing through the same go-kit output.
-func newLoggers(lvl, format string, w io.Writer) (log.Logger, *slog.Logger) {
-	var base log.Logger
-	if format == "json" {
-		base = log.NewJSONLogger(log.NewSyncWriter(w))
-	} else {
-		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
-	}
-	var slogLevel slog.Level
-	switch lvl {
-	case "debug":
-		slogLevel = slog.LevelDebug
-	case "warn":
-		slogLevel = slog.LevelWarn
-	case "error":
-		slogLevel = slog.LevelError
-	}
-	slogger := slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
-	logger := level.NewFilter(base, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	return logger, slogger
-}
-
-// probeHandler serves /probe?sdkappid=<n>&room_id=<id>: one room fetched
-// now, within the scrape timeout Prometheus announces minus probeOffset.
-func probeHandler(fetcher *collector.Fetcher) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query := r.URL.Query()
-		sdkappid, err := strconv.ParseUint(query.Get("sdkappid"), 10, 64)
-		if err != nil || sdkappid == 0 {
-			http.Error(w, "sdkappid parameter is missing or not a positive integer", http.StatusBadRequest)
-			return
-		}
-		roomID := query.Get("room_id")
-		if roomID == "" {
-			http.Error(w, "room_id parameter is missing", http.StatusBadRequest)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout(r.Header))
-		defer cancel()
-		families, err := fetcher.Probe(ctx, sdkappid, roomID)
-		if errors.Is(err, collector.ErrUnknownApp) {
-			http.Error(w, fmt.Sprintf("sdkappid %d: %v", sdkappid, err), http.StatusBadRequest)
-			return
-		}
-		gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil })
-		promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-	})
-}
-
-// probeTimeout is the scrape timeout of the header Prometheus sends, less
-// probeOffset to answer in time; defaultProbeTimeout without the header.
-func probeTimeout(h http.Header) time.Duration {
-	seconds, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
-	if err != nil || seconds <= 0 {
-		return defaultProbeTimeout
-	}
-	return max(time.Duration(seconds*float64(time.Second))-probeOffset, minProbeTimeout)
 }
 
 // summary describes a configuration in one line.
@@ -360,38 +297,14 @@ func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
 }
 
 // startDemo starts the simulated Live API with its sample rooms and returns
-// a configuration watching them, built through the ordinary config parser.
-// Most rooms are configured; the last public ones are left for discovery
-// to find, and audience and statistics are fetched too.
+// the configuration watching them, livesim.DemoConfig through the ordinary
+// config parser.
 func startDemo() (*livesim.Server, *config.Config, error) {
 	sim, err := livesim.StartDemo(livesim.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	var b strings.Builder
-	app := livesim.DemoApp()
-	fmt.Fprintf(&b, `global: {refresh_interval: 15s}
-apps:
-- sdkappid: %d
-  endpoint: %s
-  identifier: %s
-  secret_key: %q
-  qps: 20
-  members: {enabled: true, qps: 10}
-  stats: {enabled: true, qps: 10}
-  discovery: {enabled: true, interval: 1m, qps: 2}
-  labels: {env: demo}
-  rooms:
-`, app.SDKAppID, sim.URL(), app.Identifier, app.SecretKey)
-	teams := []string{"growth", "ops", "live-events"}
-	for i, room := range livesim.DemoRooms() {
-		if i >= demoConfiguredLive && room.Info.IsPublicVisible && strings.HasPrefix(room.ID, "demo-live-") {
-			continue // left for discovery
-		}
-		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", room.ID, teams[i%len(teams)])
-	}
-	fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", livesim.DemoDissolvedRoom, teams[0])
-	cfg, err := config.Parse([]byte(b.String()), "")
+	cfg, err := config.Parse([]byte(livesim.DemoConfig(sim.URL())), "")
 	if err != nil {
 		sim.Close()
 		return nil, nil, fmt.Errorf("demo configuration: %w", err)

@@ -10,10 +10,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -21,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,418 +28,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent/usersig"
 )
-
-var update = flag.Bool("update", false, "rewrite "+goldenFile+" from the exporter's output")
-
-// testVersion is stamped into the binary under test.
-const testVersion = "0.0.0-e2e"
-
-// goldenFile holds the expected exposition of TestE2EExposition.
-const goldenFile = "testdata/e2e-output.txt"
-
-// Deadlines and pacing of the waits.
-const (
-	// settleTimeout bounds every wait for the exporter to start, become
-	// ready or reach an expected state.
-	settleTimeout = 30 * time.Second
-	// pollInterval is the pause between two looks at the exporter.
-	pollInterval = 50 * time.Millisecond
-	// runTimeout bounds a one-shot run of the binary (--config.check...).
-	runTimeout = 30 * time.Second
-)
-
-// binary is the exporter built for this test run, on first use.
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
-	os.Exit(code)
-}
-
-// exporterBinary returns the path of the exporter built from this package,
-// building it on first use, with the race detector when the tests run with it
-// so that races of the daemon show up in its stderr.
-func exporterBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		binary.dir, binary.err = os.MkdirTemp("", "tencent_live_exporter-e2e-")
-		if binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, exporterName)
-		args := []string{"build", "-o", binary.path, "-ldflags", "-X github.com/prometheus/common/version.Version=" + testVersion}
-		if raceEnabled() {
-			args = append(args, "-race")
-		}
-		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
-}
-
-// raceEnabled reports whether this test binary was built with -race.
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
-// exporterCommand returns the command running the exporter with args in dir.
-// It is the one place where the binary is started.
-func exporterCommand(ctx context.Context, t *testing.T, dir string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, exporterBinary(t), args...)
-	cmd.Dir = dir
-	// A race-enabled binary otherwise sleeps 1 s when it exits with status
-	// 0, which would count in the measured shutdown time.
-	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	return cmd
-}
-
-// lockedBuffer collects a subprocess's output: exec copies the output pipe
-// into it from its own goroutine while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// exporter is a running exporter daemon.
-type exporter struct {
-	cmd     *exec.Cmd
-	base    string    // http://127.0.0.1:port
-	started time.Time // just before the process started
-	stderr  *lockedBuffer
-	done    chan struct{} // closed once the process has exited
-	waitErr error         // how it exited; read only after done is closed
-}
-
-// errStop makes poll give up at once: waiting longer cannot help.
-var errStop = errors.New("stopped waiting")
-
-// errAddressInUse is the failure of an exporter whose port was taken between
-// the test picking it and the exporter binding it.
-var errAddressInUse = errors.New("listen address already in use")
-
-// startExporter starts the exporter in dir with args on a free loopback port
-// and returns once it answers /-/healthy. It kills the process when the test
-// ends, and logs its stderr if the test failed.
-func startExporter(t *testing.T, dir string, args ...string) *exporter {
-	t.Helper()
-	const attempts = 3
-	for i := 1; ; i++ {
-		e := launchExporter(t, dir, freeAddress(t), args)
-		err := poll(settleTimeout, func() error {
-			if e.exited() {
-				if strings.Contains(e.stderr.String(), "address already in use") {
-					return fmt.Errorf("%w: %w", errStop, errAddressInUse)
-				}
-				return fmt.Errorf("%w: exporter exited (%w)", errStop, e.waitErr)
-			}
-			status, _, err := e.request(http.MethodGet, "/-/healthy")
-			if err == nil && status != http.StatusOK {
-				err = fmt.Errorf("/-/healthy: HTTP %d", status)
-			}
-			return err
-		})
-		switch {
-		case err == nil:
-			return e
-		case errors.Is(err, errAddressInUse) && i < attempts:
-			continue
-		}
-		t.Fatalf("exporter did not start serving: %v", err)
-	}
-}
-
-// launchExporter starts the exporter process listening on addr.
-func launchExporter(t *testing.T, dir, addr string, args []string) *exporter {
-	t.Helper()
-	cmd := exporterCommand(context.Background(), t, dir, append([]string{"--web.listen-address=" + addr}, args...)...)
-	e := &exporter{cmd: cmd, base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = e.stderr
-	e.started = time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		e.waitErr = cmd.Wait()
-		close(e.done)
-	}()
-	t.Cleanup(func() {
-		if !e.exited() {
-			_ = cmd.Process.Kill()
-			<-e.done
-		}
-		if strings.Contains(e.stderr.String(), "DATA RACE") {
-			t.Error("the exporter reported a data race")
-		}
-		if t.Failed() {
-			t.Logf("exporter stderr:\n%s", e.stderr)
-		}
-	})
-	return e
-}
-
-// exited reports whether the process has exited.
-func (e *exporter) exited() bool {
-	select {
-	case <-e.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// freeAddress returns a loopback address whose port was free a moment ago.
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// httpClient talks to the exporter.
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
-// request sends an HTTP request without body to the exporter and returns the
-// status and body of the answer. Once the process has exited, its error
-// wraps errStop.
-func (e *exporter) request(method, path string) (int, string, error) {
-	req, err := http.NewRequest(method, e.base+path, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		if e.exited() {
-			return 0, "", fmt.Errorf("%w: exporter exited (%w)", errStop, e.waitErr)
-		}
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	_, err = body.ReadFrom(resp.Body)
-	return resp.StatusCode, body.String(), err
-}
-
-// get returns the body of path, failing the test unless it answers 200.
-func (e *exporter) get(t *testing.T, path string) string {
-	t.Helper()
-	status, body, err := e.request(http.MethodGet, path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	if status != http.StatusOK {
-		t.Fatalf("GET %s: HTTP %d: %s", path, status, body)
-	}
-	return body
-}
-
-// scrape fetches /metrics and returns its text and its parsed families.
-func (e *exporter) scrape(t *testing.T) (string, families) {
-	t.Helper()
-	raw := e.get(t, "/metrics")
-	fams, err := parseExposition(raw)
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
-	}
-	return raw, fams
-}
-
-// waitReady waits until /-/ready answers 200.
-func waitReady(t *testing.T, e *exporter) {
-	t.Helper()
-	waitFor(t, settleTimeout, "/-/ready to answer 200", func() error {
-		status, body, err := e.request(http.MethodGet, "/-/ready")
-		if err == nil && status != http.StatusOK {
-			err = fmt.Errorf("HTTP %d: %s", status, strings.TrimSpace(body))
-		}
-		return err
-	})
-}
-
-// poll calls check every pollInterval until it returns nil, returns an error
-// wrapping errStop, or timeout has passed; it returns check's last error.
-func poll(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	for {
-		err := check()
-		if err == nil || errors.Is(err, errStop) || time.Now().After(deadline) {
-			return err
-		}
-		<-ticker.C
-	}
-}
-
-// waitFor polls check until it returns nil and returns how long that took;
-// when timeout passes first, it fails the test with check's last error.
-func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	if err := poll(timeout, check); err != nil {
-		t.Fatalf("waiting %s for %s: %v", timeout, what, err)
-	}
-	return time.Since(start)
-}
-
-// families is a parsed exposition, by metric name.
-type families map[string]*dto.MetricFamily
-
-// parseExposition parses the text format.
-func parseExposition(raw string) (families, error) {
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(strings.NewReader(raw))
-}
-
-// value returns the value of the first sample of name whose labels include
-// the given name, value pairs.
-func (f families) value(name string, labelPairs ...string) (float64, bool) {
-	mf := f[name]
-	if mf == nil {
-		return 0, false
-	}
-	for _, m := range mf.GetMetric() {
-		if hasLabels(m, labelPairs) {
-			return sampleValue(m), true
-		}
-	}
-	return 0, false
-}
-
-// byLabel returns the values of name's samples by the value of label.
-func (f families) byLabel(name, label string) map[string]float64 {
-	values := map[string]float64{}
-	for _, m := range f[name].GetMetric() {
-		for _, lp := range m.GetLabel() {
-			if lp.GetName() == label {
-				values[lp.GetValue()] = sampleValue(m)
-			}
-		}
-	}
-	return values
-}
-
-// namesWith returns the names of the families having a sample whose label
-// has value.
-func (f families) namesWith(label, value string) []string {
-	var names []string
-	for name, mf := range f {
-		for _, m := range mf.GetMetric() {
-			if hasLabels(m, []string{label, value}) {
-				names = append(names, name)
-				break
-			}
-		}
-	}
-	return names
-}
-
-// hasLabels reports whether m carries every name, value pair of pairs.
-func hasLabels(m *dto.Metric, pairs []string) bool {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		found := false
-		for _, lp := range m.GetLabel() {
-			if lp.GetName() == pairs[i] && lp.GetValue() == pairs[i+1] {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-// sampleValue returns the value of a gauge, counter or untyped sample.
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Gauge != nil:
-		return m.GetGauge().GetValue()
-	case m.Counter != nil:
-		return m.GetCounter().GetValue()
-	default:
-		return m.GetUntyped().GetValue()
-	}
-}
-
-// startSim starts the simulated Live API with opts and closes it when the
-// test ends.
-func startSim(t *testing.T, opts livesim.Options) *livesim.Server {
-	t.Helper()
-	sim, err := livesim.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
-	return sim
-}
-
-// writeFile writes content to name in dir, through a rename so that a
-// reader never sees it half written, and returns its path.
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// closedEndpoint returns the URL of a loopback port on which nothing listens.
-func closedEndpoint(t *testing.T) string {
-	return "http://" + freeAddress(t)
-}
 
 // The apps of the exposition test.
 const (
@@ -782,17 +372,6 @@ func reloadByPOST(t *testing.T, e *exporter) (bool, string) {
 		t.Fatalf("POST /-/reload: HTTP %d %q, want 200 or 500", status, body)
 	}
 	return status == http.StatusOK, body
-}
-
-// linesWith returns the lines of text containing s.
-func linesWith(text, s string) []string {
-	var lines []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, s) {
-			lines = append(lines, l)
-		}
-	}
-	return lines
 }
 
 // reloadState is what /metrics says about the configuration in force.
@@ -1164,16 +743,7 @@ apps:
 		}
 		return nil
 	})
-	signalled := time.Now()
-	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-e.done:
-	case <-time.After(settleTimeout):
-		t.Fatalf("the exporter still runs %s after SIGTERM", settleTimeout)
-	}
-	took := time.Since(signalled)
+	took := e.terminate(t)
 	t.Logf("exited %s after SIGTERM", took)
 	if took >= 5*time.Second {
 		t.Errorf("exit took %s after SIGTERM, want < 5s", took)
@@ -1231,6 +801,7 @@ func TestE2ECommandLine(t *testing.T) {
 			[]string{"invalid.yml: invalid", "apps[0].qps: must be 1..200, got 500"}},
 		{"version", []string{"--version"}, 0,
 			[]string{exporterName + ", version " + testVersion}},
+		{"negative probe offset", []string{"--config.file=valid.yml", "--web.probe-timeout-offset=-1s"}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1263,52 +834,62 @@ func TestE2ECommandLine(t *testing.T) {
 	}
 }
 
-// TestE2EProbe fetches rooms through /probe: a watched room and one that is
-// not, a room that does not exist, a failing room answered within the
-// scrape timeout, and the 400 answers for bad parameters.
+// TestE2EProbe fetches rooms through /probe, named by sdkappid and room_id
+// or by target (with a module, ignored): a watched room and one that is not,
+// a room that does not exist, one whose ID holds a slash, a failing room
+// answered within the scrape timeout less --web.probe-timeout-offset, and
+// the 400 answers for bad or conflicting parameters.
 func TestE2EProbe(t *testing.T) {
 	sim := startReloadSim(t)
 	sim.PutRoom(reloadApp, livesim.Room{ID: "slow", Behaviour: livesim.Behaviour{Delay: time.Minute}})
+	sim.PutRoom(reloadApp, livesim.Room{ID: "team/r5", Info: livesim.RoomInfo{RoomName: "slash", CreateTime: expoCreated}})
 	dir := t.TempDir()
 	writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 20, false, "r1"))
-	e := startExporter(t, dir)
+	e := startExporter(t, dir, "--web.probe-timeout-offset=1s")
 	waitReady(t, e)
 
-	probe := func(room string) families {
-		t.Helper()
-		fams, err := parseExposition(e.get(t, fmt.Sprintf("/probe?sdkappid=%d&room_id=%s", reloadApp, room)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fams
+	byParameters := func(room string) string {
+		return fmt.Sprintf("sdkappid=%d&room_id=%s", reloadApp, url.QueryEscape(room))
+	}
+	byTarget := func(room string) string {
+		return "target=" + url.QueryEscape(fmt.Sprintf("%d/%s", reloadApp, room))
 	}
 	for _, tc := range []struct {
+		query           string
 		room            string
 		success, exists float64
 	}{
-		{"r1", 1, 1},      // watched
-		{"r3", 1, 1},      // not watched
-		{"no-such", 1, 0}, // a definitive answer: the room does not exist
+		{byParameters("r1"), "r1", 1, 1},           // watched
+		{byParameters("r3"), "r3", 1, 1},           // not watched
+		{byParameters("no-such"), "no-such", 1, 0}, // a definitive answer: the room does not exist
+		{byTarget("r1"), "r1", 1, 1},
+		{byTarget("r3") + "&module=http_2xx", "r3", 1, 1},
+		{byTarget("no-such"), "no-such", 1, 0},
+		{byTarget("team/r5"), "team/r5", 1, 1},
 	} {
-		fams := probe(tc.room)
+		fams, err := parseExposition(e.get(t, "/probe?"+tc.query))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if v, _ := fams.value("tencent_live_probe_success"); v != tc.success {
-			t.Errorf("%s: probe_success %v, want %v", tc.room, v, tc.success)
+			t.Errorf("%s: probe_success %v, want %v", tc.query, v, tc.success)
 		}
 		if v, ok := fams.value("tencent_live_room_exists", "room_id", tc.room); !ok || v != tc.exists {
-			t.Errorf("%s: exists %v (present %v), want %v", tc.room, v, ok, tc.exists)
+			t.Errorf("%s: exists %v (present %v), want %v", tc.query, v, ok, tc.exists)
 		}
 		if _, ok := fams.value("tencent_live_probe_duration_seconds"); !ok {
-			t.Errorf("%s: no probe duration", tc.room)
+			t.Errorf("%s: no probe duration", tc.query)
 		}
 	}
 
-	// A room slower than the scrape timeout: the probe answers in time, as
-	// a failure.
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/probe?sdkappid=%d&room_id=slow", e.base, reloadApp), nil)
+	// A room slower than the scrape timeout: the probe gives up after the
+	// scrape timeout less the offset (2.5 s - 1 s) and answers in time, as a
+	// failure. With the default offset of 0.5 s it would take 2 s.
+	req, err := http.NewRequest(http.MethodGet, e.base+"/probe?"+byTarget("slow"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "2.5")
 	start := time.Now()
 	resp, err := httpClient.Do(req)
 	if err != nil {
@@ -1320,8 +901,9 @@ func TestE2EProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	if took >= 1500*time.Millisecond {
-		t.Errorf("a probe with a 1.5 s scrape timeout took %s", took)
+	t.Logf("a probe of the slow room with a 2.5 s scrape timeout took %s", took)
+	if took < 1500*time.Millisecond || took >= 2*time.Second {
+		t.Errorf("a probe with a 2.5 s scrape timeout and a 1 s offset took %s, want 1.5 s to 2 s", took)
 	}
 	fams, err := parseExposition(string(body))
 	if err != nil {
@@ -1331,13 +913,87 @@ func TestE2EProbe(t *testing.T) {
 		t.Errorf("slow room: probe_success %v, want 0", v)
 	}
 
-	for _, query := range []string{"room_id=r1", fmt.Sprintf("sdkappid=%d", reloadApp), "sdkappid=abc&room_id=r1", "sdkappid=42&room_id=r1"} {
-		status, body, err := e.request(http.MethodGet, "/probe?"+query)
+	for _, tc := range []struct{ query, want string }{
+		{"room_id=r1", "sdkappid parameter is missing"},
+		{fmt.Sprintf("sdkappid=%d", reloadApp), "room_id parameter is missing"},
+		{"sdkappid=abc&room_id=r1", "sdkappid parameter is missing or not a positive integer"},
+		{"sdkappid=42&room_id=r1", "sdkappid 42: "},
+		{"target=r1", `target parameter "r1" is not <sdkappid>/<room_id>`},
+		{"target=abc/r1", "sdkappid of the target parameter"},
+		{fmt.Sprintf("target=%d/", reloadApp), "room_id of the target parameter is empty"},
+		{"target=42/r1", "sdkappid 42: "},
+		{byTarget("r1") + "&" + byParameters("r1"), "target parameter conflicts with sdkappid and room_id"},
+		{byTarget("r1") + "&room_id=r1", "target parameter conflicts"},
+		{byTarget("r1") + "&" + byTarget("r3"), "target parameter given 2 times"},
+	} {
+		status, body, err := e.request(http.MethodGet, "/probe?"+tc.query)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if status != http.StatusBadRequest {
-			t.Errorf("/probe?%s: HTTP %d (%s), want 400", query, status, strings.TrimSpace(body))
+		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("/probe?%s: HTTP %d %q, want 400 with %q", tc.query, status, strings.TrimSpace(body), tc.want)
 		}
+	}
+}
+
+// TestE2ELogFormat serves TLS through a web configuration, sends plain HTTP
+// to it so that the HTTP server logs a TLS handshake error, and expects
+// every line on stderr, the exporter's own, exporter-toolkit's and the HTTP
+// server's, to parse in the format of --log.format with the same keys: level,
+// ts (and no time), caller and msg.
+func TestE2ELogFormat(t *testing.T) {
+	sim := startReloadSim(t)
+	for _, format := range []string{"logfmt", "json"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "tencent_live.yml", reloadConfig(sim.URL(), 10, false, "r1"))
+			webConfig, tr := serveTLS(t, dir)
+			e := startExporterOver(t, tr, dir, "--web.config.file="+webConfig, "--log.format="+format)
+			waitReady(t, e)
+
+			resp, err := httpClient.Get("http" + strings.TrimPrefix(e.base, "https") + "/-/healthy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("plain HTTP to the TLS port: HTTP %d, want 400", resp.StatusCode)
+			}
+			waitFor(t, settleTimeout, "the TLS handshake error to be logged", func() error {
+				if !strings.Contains(e.stderr.String(), "TLS handshake error") {
+					return errors.New("not logged yet")
+				}
+				return nil
+			})
+			e.terminate(t)
+
+			lines := parseLogLines(t, format, e.stderr.String())
+			wanted := []string{"Starting " + exporterName, "TLS is enabled.", "http: TLS handshake error", "Shutting down"}
+			seen := map[string]bool{}
+			for _, line := range lines {
+				msg := line[messageKey]
+				for _, key := range []string{"level", timestampKey, callerKey, messageKey} {
+					if line[key] == "" {
+						t.Errorf("no %s in %q", key, line)
+					}
+				}
+				if _, err := time.Parse(time.RFC3339Nano, line[timestampKey]); err != nil {
+					t.Errorf("%q: ts %v", msg, err)
+				}
+				if _, ok := line["time"]; ok {
+					t.Errorf("%q has a time key", msg)
+				}
+				for _, want := range wanted {
+					if strings.HasPrefix(msg, want) {
+						seen[want] = true
+					}
+				}
+			}
+			for _, want := range wanted {
+				if !seen[want] {
+					t.Errorf("no line whose msg starts with %q", want)
+				}
+			}
+		})
 	}
 }

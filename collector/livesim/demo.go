@@ -2,6 +2,7 @@ package livesim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -155,6 +156,51 @@ func DemoRoomIDs() []string {
 		ids = append(ids, r.ID)
 	}
 	return append(ids, DemoDissolvedRoom)
+}
+
+// demoConfiguredLive is how many demo-live rooms DemoConfig configures
+// whatever their visibility; the publicly visible ones after them are left
+// for discovery.
+const demoConfiguredLive = 20
+
+// demoTeams are the team labels DemoConfig gives its rooms, in turn.
+var demoTeams = []string{"growth", "ops", "live-events"}
+
+// DemoConfig returns the exporter configuration, in YAML, that --demo runs
+// against a Server of StartDemo at endpoint: DemoApp with members,
+// statistics and discovery enabled, refreshing every 15 s. It configures
+// the rooms of DemoRoomIDs, each with a team label, except the publicly
+// visible demo-live rooms after the first demoConfiguredLive: discovery
+// finds those, and they carry only the app's labels. It is the one
+// description of the demo's configuration; the exporter's /config shows it
+// parsed.
+func DemoConfig(endpoint string) string {
+	app := DemoApp()
+	var b strings.Builder
+	fmt.Fprintf(&b, `global: {refresh_interval: 15s}
+apps:
+- sdkappid: %d
+  endpoint: %s
+  identifier: %s
+  secret_key: %q
+  qps: 20
+  members: {enabled: true, qps: 10}
+  stats: {enabled: true, qps: 10}
+  discovery: {enabled: true, interval: 1m, qps: 2}
+  labels: {env: demo}
+  rooms:
+`, app.SDKAppID, endpoint, app.Identifier, app.SecretKey)
+	room := func(i int, id string) {
+		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", id, demoTeams[i%len(demoTeams)])
+	}
+	for i, r := range DemoRooms() {
+		if i >= demoConfiguredLive && r.Info.IsPublicVisible && strings.HasPrefix(r.ID, "demo-live-") {
+			continue // left for discovery
+		}
+		room(i, r.ID)
+	}
+	room(0, DemoDissolvedRoom)
+	return b.String()
 }
 
 // StartDemo starts a Server holding DemoApp and DemoRooms.

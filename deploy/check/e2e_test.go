@@ -15,14 +15,16 @@ import (
 	"time"
 )
 
-// The demo's facts (collector/livesim's sample rooms and main.go's demo
-// configuration).
+// The demo's facts. Their one source is collector/livesim/demo.go, which
+// this module does not import so that its dependencies stay apart from the
+// exporter's: DemoApp, DemoDissolvedRoom, and DemoConfig, the configuration
+// --demo runs.
 const (
-	demoApp       = "1400000001"
-	demoDissolved = "demo-dissolved"
-	// demoDiscovered selects the rooms the demo leaves to discovery: the
-	// demo configures every room it lists with a team label, and discovered
-	// rooms carry only the app's labels.
+	demoApp       = "1400000001"     // livesim.DemoApp().SDKAppID
+	demoDissolved = "demo-dissolved" // livesim.DemoDissolvedRoom
+	// demoDiscovered selects the rooms the demo leaves to discovery:
+	// livesim.DemoConfig gives every room it lists a team label, and
+	// discovered rooms carry only the app's labels.
 	demoDiscovered = `{job="tencent_live", team=""}`
 )
 
