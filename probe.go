@@ -39,8 +39,14 @@ func probeHandler(fetcher *collector.Fetcher, offset time.Duration) http.Handler
 		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout(r.Header, offset))
 		defer cancel()
 		families, err := fetcher.Probe(ctx, sdkappid, roomID)
-		if errors.Is(err, collector.ErrUnknownApp) {
+		switch {
+		case errors.Is(err, collector.ErrUnknownApp):
 			http.Error(w, fmt.Sprintf("sdkappid %d: %v", sdkappid, err), http.StatusBadRequest)
+			return
+		case errors.Is(err, collector.ErrProbeRejected):
+			// Answered at once, so that Prometheus records the failed
+			// scrape rather than waiting out its timeout.
+			http.Error(w, fmt.Sprintf("sdkappid %d: %v; watched rooms keep the rest of the budget", sdkappid, err), http.StatusTooManyRequests)
 			return
 		}
 		gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil })

@@ -68,6 +68,7 @@ func (a *app) apply(s appSettings, configured []wantedRoom) {
 			l.budget.SetQPS(s.qps[kind])
 		}
 	}
+	a.lanes[laneInfo].probe.SetFraction(s.probeShare)
 	a.discovery.budget.SetQPS(s.discovery.qps)
 	a.rebuild(time.Now())
 	if discoveryChanged {

@@ -21,6 +21,16 @@ type discovery struct {
 
 	mu    sync.Mutex
 	rooms []string // listed by the last complete pass, in listing order
+
+	// Guarded by the app's mutex.
+	pass  uint64 // complete passes so far; rooms listed by the last have listedPass == pass
+	pages int    // pages of the last complete pass
+}
+
+// listedRoom is what a listing page showed of a room, and when.
+type listedRoom struct {
+	views, activity int64
+	at              time.Time
 }
 
 // newDiscovery returns a discovery that has found nothing yet.
@@ -88,16 +98,18 @@ func (a *app) discover(ctx context.Context) {
 		switch {
 		case s.enabled:
 			d.drainWake() // this pass serves the changes so far
-			if rooms, ok := a.listRooms(ctx); ok {
+			if rooms, listing, pages, ok := a.listRooms(ctx); ok {
 				d.set(rooms)
 				a.mu.Lock()
 				a.rebuild(time.Now())
+				a.applyListing(listing, pages, time.Now())
 				a.mu.Unlock()
 			}
 			next = time.Now().Add(s.interval)
 		case len(d.found()) > 0:
 			d.set(nil)
 			a.mu.Lock()
+			d.pass++ // no room is listed any more
 			a.rebuild(time.Now())
 			a.mu.Unlock()
 		}
@@ -108,29 +120,29 @@ func (a *app) discover(ctx context.Context) {
 }
 
 // listRooms pages through get_room_list, each page taken from the discovery
-// budget and judged like a room's refresh. It reports false when the pass
-// could not complete.
-func (a *app) listRooms(ctx context.Context) ([]string, bool) {
+// budget and judged like a room's refresh. It returns the rooms listed, in
+// listing order, what the pages showed of each and the number of pages; ok
+// is false when the pass could not complete.
+func (a *app) listRooms(ctx context.Context) (rooms []string, listing map[string]listedRoom, pages int, ok bool) {
 	d := a.discovery
-	var rooms []string
-	seen := map[string]bool{} // the order shifts while paging
+	listing = map[string]listedRoom{} // the order shifts while paging
 	next, tr := "", tries{}
 	for {
 		a.mu.Lock()
 		api, pausedUntil := a.settings.api, latest(a.health.until, d.disabled.until)
 		a.mu.Unlock()
 		if !sleepUntil(ctx, pausedUntil) {
-			return nil, false
+			return nil, nil, 0, false
 		}
 		grant, err := d.budget.Wait(ctx, nil, time.Time{}, d.share)
 		if err != nil {
-			return nil, false
+			return nil, nil, 0, false
 		}
 		start := time.Now()
 		grant.Sent(start)
 		page, err := api.GetRoomList(ctx, next, tencent.MaxRoomListCount)
 		if ctx.Err() != nil {
-			return nil, false
+			return nil, nil, 0, false
 		}
 		j := judge(err)
 		a.metrics.observe(a.id, d.name, j.code, time.Since(start))
@@ -141,30 +153,70 @@ func (a *app) listRooms(ctx context.Context) ([]string, bool) {
 		switch {
 		case step == stepRetry:
 			if !sleepUntil(ctx, retryAt) {
-				return nil, false
+				return nil, nil, 0, false
 			}
 		case step == stepPaused:
-			return nil, false
+			return nil, nil, 0, false
 		case j.Class == tencent.ClassOK:
+			pages++
+			at := time.Now()
 			for _, r := range page.Rooms {
-				if r.RoomID != "" && !seen[r.RoomID] {
-					seen[r.RoomID] = true
+				if _, dup := listing[r.RoomID]; r.RoomID != "" && !dup {
 					rooms = append(rooms, r.RoomID)
+				}
+				if r.RoomID != "" {
+					listing[r.RoomID] = listedRoom{views: r.ViewCount, activity: r.ActivityStatus, at: at}
 				}
 			}
 			if page.Next == "" {
-				return rooms, true
+				return rooms, listing, pages, true
 			}
 			next, tr = page.Next, tries{}
 		case j.Class == tencent.ClassRoomFailure || j.Class == tencent.ClassRoomMissing:
 			// A bug, or a change on Tencent's side.
 			level.Warn(a.logger).Log("msg", "Room discovery refused by Tencent; trying again next interval", "code", j.code, "reason", j.Cause, "err", j.err)
-			return nil, false
+			return nil, nil, 0, false
 		default:
 			level.Warn(a.logger).Log("msg", "Room discovery pass failed; keeping the rooms of the last one", "code", j.code, "err", j.err)
-			return nil, false
+			return nil, nil, 0, false
 		}
 	}
+}
+
+// applyListing publishes what a complete listing pass showed of the watched
+// rooms (exists, views and activity, at each page's time) and schedules
+// their get_room_info, which brings what a listing lacks: a listed room's
+// waits up to info_refresh_interval after its last one, and a room the
+// previous pass listed and this one does not is due at once (dissolved, or
+// no longer public); a.mu is held.
+func (a *app) applyListing(listing map[string]listedRoom, pages int, now time.Time) {
+	d, l := a.discovery, a.lanes[laneInfo]
+	d.pass++
+	d.pages = pages
+	refreshed := 0
+	for id, r := range a.rooms {
+		t := r.tasks[laneInfo]
+		e, listed := listing[id]
+		switch {
+		case listed:
+			r.info.Store(r.info.Load().listed(e.views, e.activity, e.at))
+			r.listedPass = d.pass
+			refreshed++
+			if !t.inRefresh && !t.started.IsZero() {
+				l.queue.schedule(t, latest(t.due, t.started.Add(a.settings.infoRefresh)))
+			}
+		case r.listedPass != 0 && r.listedPass == d.pass-1:
+			a.metrics.hinted(a.id, a.hint(id, now))
+		}
+	}
+	a.metrics.refreshed(a.id, d.name, refreshed)
+	l.nudge()
+}
+
+// listedNow reports whether the last complete listing pass listed r; a.mu
+// is held.
+func (a *app) listedNow(r *room) bool {
+	return r.listedPass != 0 && r.listedPass == a.discovery.pass
 }
 
 // sleepUntil waits until t or until ctx ends, reporting whether t came.

@@ -22,6 +22,7 @@ const (
 	labelAPI      = "api"
 	labelCode     = "code"
 	labelSource   = "source"
+	labelResult   = "result"
 )
 
 // infoLabels are the extra labels of tencent_live_room_info.
@@ -173,7 +174,7 @@ type roomSample struct {
 // room's label pairs, sorted by name.
 func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Time, staleAfter time.Duration) {
 	s := r.info.Load()
-	showInfo := s.fresh(now, staleAfter) && s.exists
+	show := s.show(now, staleAfter)
 	members := r.members.Load()
 	if members != nil && (now.Sub(members.at) > staleAfter || s.known && !s.exists) {
 		members = nil
@@ -188,8 +189,11 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 	if s.known {
 		n += 2
 	}
-	if showInfo {
-		n += famInfo - famExists
+	if show.values {
+		n += 2
+	}
+	if show.info {
+		n += famInfo - famExists - 2
 	}
 	if members != nil {
 		n++
@@ -215,15 +219,17 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 	add(famRefreshSuccess, boolValue(s.refreshOK))
 	if s.known {
 		add(famLastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
-		if s.fresh(now, staleAfter) {
+		if show.exists {
 			add(famExists, boolValue(s.exists))
 		}
 	}
-	if showInfo {
+	if show.values {
+		add(famViews, float64(s.views))
+		add(famActivity, float64(s.activity))
+	}
+	if show.info {
 		info := s.info
-		add(famViews, float64(info.ViewCount))
 		add(famMaxMembers, float64(info.MaxMemberCount))
-		add(famActivity, float64(info.ActivityStatus))
 		add(famMaxSeats, float64(info.MaxSeatCount))
 		add(famSeatEnabled, boolValue(info.IsSeatEnabled))
 		add(famMessageDisabled, boolValue(info.IsMessageDisabled))
@@ -242,7 +248,7 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 		add(famLikes, float64(st.TotalLikesReceived))
 		add(famMessages, float64(st.TotalMsgCount))
 	}
-	if showInfo {
+	if show.info {
 		labels = mergeLabels(labels, s.infoLabels)
 		add(famInfo, 1)
 	}
@@ -310,6 +316,9 @@ var (
 	roomsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "rooms"),
 		"Rooms being watched, by where they come from (config, file, discovery).",
 		[]string{labelSDKAppID, labelSource}, nil)
+	requiredDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "api", "required_qps"),
+		"Requests per second of this command that the app's watched rooms need to be refreshed every refresh_interval (every info_refresh_interval for get_room_info of the rooms discovery's listing keeps fresh); above about 0.975 x rate_limit_qps the budget cannot keep up.",
+		[]string{labelSDKAppID, labelAPI}, nil)
 	expiryDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "usersig", "expiry_timestamp_seconds"),
 		"Unix time at which the UserSig in use by the app expires.",
 		[]string{labelSDKAppID}, nil)
@@ -330,11 +339,12 @@ func NewCollector(f *Fetcher) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rateLimitDesc, apiUpDesc, cycleDesc, roomsDesc, expiryDesc} {
+	for _, d := range []*prometheus.Desc{rateLimitDesc, requiredDesc, apiUpDesc, cycleDesc, roomsDesc, expiryDesc} {
 		ch <- d
 	}
-	c.fetcher.metrics.requests.Describe(ch)
-	c.fetcher.metrics.duration.Describe(ch)
+	for _, m := range c.fetcher.metrics.each() {
+		m.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -380,10 +390,12 @@ func (a *app) collect(ch chan<- prometheus.Metric) {
 	for kind, l := range a.lanes {
 		if st.qps[kind] > 0 {
 			ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, l.budget.Rate(), a.id, l.name)
+			ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, st.required[kind], a.id, l.name)
 		}
 	}
 	if st.discovering {
 		ch <- prometheus.MustNewConstMetric(rateLimitDesc, prometheus.GaugeValue, a.discovery.budget.Rate(), a.id, a.discovery.name)
+		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, st.listRequired, a.id, a.discovery.name)
 	}
 	ch <- prometheus.MustNewConstMetric(apiUpDesc, prometheus.GaugeValue, boolValue(st.up), a.id)
 	if st.firstPass {
@@ -407,8 +419,12 @@ func boolValue(b bool) float64 {
 
 // apiMetrics are the exporter's own counters of requests to Tencent.
 type apiMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	probeRejected *prometheus.CounterVec
+	refreshes     *prometheus.CounterVec
+	hints         *prometheus.CounterVec
+	hintDelay     *prometheus.HistogramVec
 }
 
 // newAPIMetrics returns the request counters, not registered anywhere: the
@@ -424,7 +440,35 @@ func newAPIMetrics() *apiMetrics {
 			Help:    "Duration of requests to Tencent's Live API.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{labelSDKAppID, labelAPI}),
+		probeRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "probe", Name: "rejected_total",
+			Help: "Probes answered 429 because the app's probe_share of its get_room_info budget had no slot before the scrape timeout.",
+		}, []string{labelSDKAppID}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "rooms", Name: "refreshed_total",
+			Help: "Definitive refreshes of watched rooms, by the API command that brought them: get_room_list for the rooms a discovery pass listed, else the room's own command.",
+		}, []string{labelSDKAppID, labelAPI}),
+		hints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "hints_total",
+			Help: "Hints that a watched room changed (webhook events, a room leaving discovery's listing), by result: queued for get_room_info ahead of the regular refreshes, coalesced with a hint not yet served, or unwatched.",
+		}, []string{labelSDKAppID, labelResult}),
+		hintDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "hint_delay_seconds",
+			Help:    "Time from the event behind a hint to the room's refreshed state on /metrics.",
+			Buckets: []float64{.1, .25, .5, 1, 2, 5, 10, 30, 60},
+		}, []string{labelSDKAppID}),
 	}
+}
+
+// metricVec is a labelled metric whose series can be dropped by label.
+type metricVec interface {
+	prometheus.Collector
+	DeletePartialMatch(prometheus.Labels) int
+}
+
+// each returns the request metrics, to describe, collect or forget.
+func (m *apiMetrics) each() []metricVec {
+	return []metricVec{m.requests, m.duration, m.probeRejected, m.refreshes, m.hints, m.hintDelay}
 }
 
 // observe counts one request.
@@ -433,16 +477,28 @@ func (m *apiMetrics) observe(sdkappid, api, code string, elapsed time.Duration) 
 	m.duration.WithLabelValues(sdkappid, api).Observe(elapsed.Seconds())
 }
 
+// hinted counts a hint's result.
+func (m *apiMetrics) hinted(sdkappid, result string) {
+	m.hints.WithLabelValues(sdkappid, result).Inc()
+}
+
+// refreshed counts n definitive room refreshes brought by api.
+func (m *apiMetrics) refreshed(sdkappid, api string, n int) {
+	m.refreshes.WithLabelValues(sdkappid, api).Add(float64(n))
+}
+
 // forget drops the series of an app no longer configured.
 func (m *apiMetrics) forget(sdkappid string) {
-	m.requests.DeletePartialMatch(prometheus.Labels{labelSDKAppID: sdkappid})
-	m.duration.DeletePartialMatch(prometheus.Labels{labelSDKAppID: sdkappid})
+	for _, v := range m.each() {
+		v.DeletePartialMatch(prometheus.Labels{labelSDKAppID: sdkappid})
+	}
 }
 
 // collect sends the request metrics.
 func (m *apiMetrics) collect(ch chan<- prometheus.Metric) {
-	m.requests.Collect(ch)
-	m.duration.Collect(ch)
+	for _, v := range m.each() {
+		v.Collect(ch)
+	}
 }
 
 // formatID is the label form of an SDKAppID.

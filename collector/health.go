@@ -168,22 +168,40 @@ func (p *passTracker) finish(now time.Time) {
 // appStatus is what the exporter's own metrics and readiness show of an
 // app's health, copied out of the app's state.
 type appStatus struct {
-	up          bool
-	firstPass   bool          // the first pass over the rooms is done
-	lastPass    time.Duration // duration of the last full pass
-	qps         [laneCount]int
-	discovering bool
+	up           bool
+	firstPass    bool          // the first pass over the rooms is done
+	lastPass     time.Duration // duration of the last full pass
+	qps          [laneCount]int
+	required     [laneCount]float64 // requests per second the rooms need, per lane
+	discovering  bool
+	listRequired float64 // get_room_list requests per second a pass per interval needs
 }
 
 // status returns the app's current status.
 func (a *app) status() appStatus {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return appStatus{
+	s := &a.settings
+	st := appStatus{
 		up:          a.health.up,
 		firstPass:   a.passes.firstDone,
 		lastPass:    a.passes.last,
-		qps:         a.settings.qps,
-		discovering: a.settings.discovery.enabled,
+		qps:         s.qps,
+		discovering: s.discovery.enabled,
 	}
+	listed := 0
+	for _, r := range a.rooms {
+		if a.listedNow(r) {
+			listed++
+		}
+	}
+	perRefresh := float64(len(a.rooms)) / s.refreshInterval.Seconds()
+	for kind := range st.required {
+		st.required[kind] = perRefresh
+	}
+	st.required[laneInfo] = float64(len(a.rooms)-listed)/s.refreshInterval.Seconds() + float64(listed)/s.infoRefresh.Seconds()
+	if st.discovering {
+		st.listRequired = float64(max(1, a.discovery.pages)) / s.discovery.interval.Seconds()
+	}
+	return st
 }

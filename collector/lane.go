@@ -21,11 +21,14 @@ type lane struct {
 	kind     int
 	cmd      *roomCommand
 	refresh  *budget.Share // the regular refreshes: every slot left over
+	hint     *budget.Share // refreshes of hinted rooms (hint.go), a quarter
+	probe    *budget.Share // /probe's share, of the info lane; SetFraction on apply
 	wake     chan struct{} // nudges the loop after a change; capacity 1
 	released chan struct{} // tells the loop a request finished; capacity 1
 
 	// Guarded by the app's mutex.
 	queue   taskQueue
+	hinted  []*task       // rooms to refresh first, in the order of their hints
 	busy    int           // requests in flight
 	latency time.Duration // moving average of request durations
 }
@@ -40,6 +43,8 @@ func newLane(kind int) *lane {
 		kind:         kind,
 		cmd:          cmd,
 		refresh:      b.NewShare(1),
+		hint:         b.NewShare(hintShare),
+		probe:        b.NewShare(0),
 		wake:         make(chan struct{}, 1),
 		released:     make(chan struct{}, 1),
 	}
@@ -74,7 +79,7 @@ func (a *app) runLane(ctx context.Context, l *lane) {
 			}
 			return
 		}
-		t, api := a.take(l)
+		t, api := a.take(l, grant.Share)
 		if t == nil {
 			grant.Release()
 			a.release(l)
@@ -94,31 +99,40 @@ func (a *app) work(l *lane) ([]*budget.Share, time.Time) {
 	if until := a.pausedUntil(l, now); !until.IsZero() {
 		return nil, until
 	}
+	var shares []*budget.Share
+	if len(l.hinted) > 0 {
+		shares = append(shares, l.hint)
+	}
 	t, due := l.queue.next(now)
 	switch {
-	case t == nil:
-		return nil, time.Time{}
-	case !due:
+	case due:
+		shares = append(shares, l.refresh)
+	case len(shares) == 0 && t != nil:
 		return nil, t.due
 	}
-	return []*budget.Share{l.refresh}, time.Time{}
+	return shares, time.Time{}
 }
 
-// take returns the task a grant of the lane's budget is for, marked as
-// refreshing, with the API to call; nil when there is none any more (the
+// take returns the task a grant of the lane's budget from share is for,
+// marked as refreshing, with the API to call: the first hinted room for the
+// hint share, else the first due room; nil when there is none any more (the
 // room was removed or the app paused meanwhile).
-func (a *app) take(l *lane) (*task, liveAPI) {
+func (a *app) take(l *lane, share *budget.Share) (*task, liveAPI) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := time.Now()
 	if !a.pausedUntil(l, now).IsZero() {
 		return nil, nil
 	}
-	t, due := l.queue.next(now)
-	if t == nil || !due {
+	var t *task
+	if share == l.hint {
+		t = l.popHinted()
+	} else if _, due := l.queue.next(now); due {
+		t = l.queue.pop()
+	}
+	if t == nil {
 		return nil, nil
 	}
-	l.queue.pop()
 	t.begin(now)
 	return t, a.settings.api
 }

@@ -139,12 +139,14 @@ func (a *app) record(l *lane, t *task, answer any, j judgement, sent time.Time, 
 		l.queue.schedule(t, at)
 	case j.Class == tencent.ClassOK:
 		l.cmd.store(r, answer, now, a.labels)
+		a.metrics.refreshed(a.id, l.name, 1)
 		a.conclude(l, t, true, now)
 	case j.Class == tencent.ClassRoomMissing && l.kind == laneInfo && r.source == sourceDiscovery:
 		// Ending is a discovered room's normal life: it leaves quietly.
 		a.dropDiscovered(r, now)
 	case j.Class == tencent.ClassRoomMissing:
 		l.cmd.missing(r, now)
+		a.metrics.refreshed(a.id, l.name, 1)
 		a.conclude(l, t, true, now)
 	default: // refused, or retries spent: the last values stay until stale
 		if j.Class == tencent.ClassRoomFailure && t.failCode != j.code {
@@ -164,7 +166,12 @@ func (a *app) conclude(l *lane, t *task, definitive bool, now time.Time) {
 		t.failCode = ""
 	}
 	t.end()
-	l.queue.schedule(t, t.started.Add(a.settings.refreshInterval))
+	interval := a.settings.refreshInterval
+	if l.kind == laneInfo && a.listedNow(t.room) {
+		interval = a.settings.infoRefresh // the listing keeps exists and views fresh
+	}
+	l.queue.schedule(t, t.started.Add(interval))
+	a.hintServed(l, t, now)
 	if l.kind == laneInfo {
 		a.passes.concluded(t, len(a.rooms), now)
 	}

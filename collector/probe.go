@@ -7,17 +7,26 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/budget"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
 
-// ErrUnknownApp is returned by Probe for an SDKAppID that no app configures.
-var ErrUnknownApp = errors.New("no app with this sdkappid is configured")
+// Errors of Probe.
+var (
+	// ErrUnknownApp is returned for an SDKAppID that no app configures.
+	ErrUnknownApp = errors.New("no app with this sdkappid is configured")
+	// ErrProbeRejected is returned when the app's probe share of its
+	// get_room_info budget has no slot before the probe's deadline.
+	ErrProbeRejected = errors.New("no request slot free in the app's probe_share of its get_room_info budget before the scrape timeout")
+)
 
 // Probe fetches one room now, configured or not, within its app's
-// get_room_info budget, and returns the room's series with
-// tencent_live_probe_success and tencent_live_probe_duration_seconds. ctx
-// bounds the whole probe, the wait for a slot of the budget included.
-// A probe does not change the watched rooms nor the app's health.
+// probe_share of the get_room_info budget, and returns the room's series
+// with tencent_live_probe_success and tencent_live_probe_duration_seconds.
+// ctx bounds the whole probe, the wait for a slot included: when its
+// deadline shows no slot can come in time, Probe returns ErrProbeRejected at
+// once and counts it in tencent_live_probe_rejected_total. A probe does not
+// change the watched rooms nor the app's health.
 func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]*dto.MetricFamily, error) {
 	f.mu.Lock()
 	running := f.apps[sdkappid]
@@ -27,7 +36,11 @@ func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]
 	}
 	a := running.app
 	start := time.Now()
-	snap := a.probe(ctx, roomID)
+	snap, err := a.probe(ctx, roomID)
+	if err != nil {
+		a.metrics.probeRejected.WithLabelValues(a.id).Inc()
+		return nil, err
+	}
 	elapsed := time.Since(start)
 
 	view := a.exposed.Load()
@@ -42,23 +55,26 @@ func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]
 	return append(out, families.nonEmpty()...), nil
 }
 
-// probe makes one get_room_info request for roomID on the info lane's
-// budget, unless the app is paused or ctx ends first, and returns the
-// resulting snapshot (emptySnapshot without a definitive answer). Of the
-// outcome policy it applies only the slowing down: a probe changes neither
-// the rooms nor the app's health.
-func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
+// probe makes one get_room_info request for roomID in the probe share of
+// the info lane's budget, unless the app is paused or ctx ends first, and
+// returns the resulting snapshot (emptySnapshot without a definitive
+// answer), or ErrProbeRejected. Of the outcome policy it applies only the
+// slowing down: a probe changes neither the rooms nor the app's health.
+func (a *app) probe(ctx context.Context, roomID string) (*roomSnapshot, error) {
 	l := a.lanes[laneInfo]
 	a.mu.Lock()
 	api, paused := a.settings.api, !a.pausedUntil(l, time.Now()).IsZero()
 	a.mu.Unlock()
 	if paused {
-		return emptySnapshot
+		return emptySnapshot, nil
 	}
 	deadline, _ := ctx.Deadline()
-	grant, err := l.budget.Wait(ctx, nil, deadline, l.refresh)
-	if err != nil {
-		return emptySnapshot
+	grant, err := l.budget.Wait(ctx, nil, deadline, l.probe)
+	switch {
+	case errors.Is(err, budget.ErrNoSlot):
+		return nil, ErrProbeRejected
+	case err != nil:
+		return emptySnapshot, nil
 	}
 	start := time.Now()
 	grant.Sent(start)
@@ -67,13 +83,13 @@ func (a *app) probe(ctx context.Context, roomID string) *roomSnapshot {
 	a.metrics.observe(a.id, l.name, j.code, time.Since(start))
 	switch j.Class {
 	case tencent.ClassOK:
-		return withRoom(info, time.Now(), nil)
+		return withRoom(info, time.Now(), nil), nil
 	case tencent.ClassRoomMissing:
-		return withMissing(time.Now())
+		return withMissing(time.Now()), nil
 	case tencent.ClassRateLimited:
 		l.budget.Throttle()
 	}
-	return emptySnapshot
+	return emptySnapshot, nil
 }
 
 // probeLabels returns the label pairs of a probed room: those of the room

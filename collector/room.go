@@ -24,9 +24,10 @@ type room struct {
 	members atomic.Pointer[countSnapshot] // get_member_list; nil until known
 	stats   atomic.Pointer[statsSnapshot] // get_room_stats; nil until known
 
-	source  string           // sourceConfig, sourceFile or sourceDiscovery
-	tasks   [laneCount]*task // per lane, nil while the lane is off
-	removed bool             // no longer watched
+	source     string           // sourceConfig, sourceFile or sourceDiscovery
+	tasks      [laneCount]*task // per lane, nil while the lane is off
+	removed    bool             // no longer watched
+	listedPass uint64           // the last discovery pass that listed the room; 0 for none
 }
 
 // newRoom returns a room never refreshed.
@@ -47,6 +48,9 @@ type task struct {
 	tries     tries     // of the current refresh
 	pass      uint64    // the last pass in which the task concluded a refresh
 	failCode  string    // code of the last room-level failure logged
+	hinted    bool      // in the lane's hinted list
+	rehint    bool      // hinted while its request was in flight: refresh again
+	hintAt    time.Time // when the event behind the oldest hint not yet served happened
 }
 
 // tries counts what one refresh (or one listing page) spent on retries.

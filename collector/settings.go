@@ -19,6 +19,8 @@ type appSettings struct {
 	refreshInterval time.Duration
 	staleAfter      time.Duration
 	maxRetries      int
+	probeShare      float64       // of the info lane's budget, for /probe
+	infoRefresh     time.Duration // of rooms that listings keep fresh
 	discovery       discoverySettings
 	labelNames      []string // of room series: sdkappid, room_id, the app's, then the rooms'
 	appLabelValues  []string // values of the app's labels
@@ -91,6 +93,8 @@ func prepare(cfg *config.Config, i int, running *runningApp, httpClient *http.Cl
 		refreshInterval: time.Duration(cfg.Global.RefreshInterval),
 		staleAfter:      time.Duration(cfg.Global.StaleAfter),
 		maxRetries:      cfg.Global.MaxRetries,
+		probeShare:      ac.ProbeShare,
+		infoRefresh:     time.Duration(ac.InfoRefreshInterval),
 		endpoint:        baseURL,
 		discovery: discoverySettings{
 			enabled:  ac.Discovery.Enabled,

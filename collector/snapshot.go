@@ -10,34 +10,50 @@ import (
 )
 
 // roomSnapshot is what the exporter knows of one room after its latest
-// refresh. Snapshots are immutable: a refresh publishes a new one, and a
-// scrape reads whichever is current without locking.
+// refresh, by get_room_info or by a get_room_list pass that listed it.
+// Snapshots are immutable: a refresh publishes a new one, and a scrape reads
+// whichever is current without locking.
+//
+// Each value has its own age, which stale_after measures: exists that of
+// the latest definitive answer of either kind; views and activity that of
+// whichever answer brought them last; the other fields that of the latest
+// get_room_info that returned the room.
 type roomSnapshot struct {
 	// known is true once the room has had a definitive answer.
 	known bool
-	// exists is true when that answer returned the room, false when it said
-	// the room does not exist (100004).
+	// exists is what the latest definitive answer said: true when it
+	// returned or listed the room, false when get_room_info said the room
+	// does not exist (100004).
 	exists bool
-	// info holds the room's values when exists is true.
-	info *tencent.RoomInfo
 	// lastDefinitive is when the latest definitive answer arrived.
 	lastDefinitive time.Time
 	// refreshOK is true when the latest refresh got a definitive answer.
 	refreshOK bool
+	// info holds the values of the latest get_room_info that returned the
+	// room, received at infoAt; nil after an answer that the room does not
+	// exist.
+	info   *tencent.RoomInfo
+	infoAt time.Time
+	// views and activity are the room's ViewCount and ActivityStatus from
+	// the latest answer that carried them, received at valuesAt.
+	views, activity int64
+	valuesAt        time.Time
 	// infoLabels are the labels of tencent_live_room_info that come from
-	// the answer, sorted by name.
+	// info, sorted by name.
 	infoLabels []*dto.LabelPair
 }
 
 // emptySnapshot is the state of a room never refreshed.
 var emptySnapshot = &roomSnapshot{}
 
-// withRoom returns the snapshot after an answer that returned the room; in
-// shares the info label pairs that many rooms repeat.
+// withRoom returns the snapshot after a get_room_info answer that returned
+// the room; in shares the info label pairs that many rooms repeat.
 func withRoom(info tencent.RoomInfo, at time.Time, in labelInterner) *roomSnapshot {
 	values := []string{info.RoomName, info.RoomType, info.OwnerAccount, info.TakeSeatMode, strings.Join(info.Category, ",")}
 	return &roomSnapshot{
-		known: true, exists: true, info: &info, lastDefinitive: at, refreshOK: true,
+		known: true, exists: true, lastDefinitive: at, refreshOK: true,
+		info: &info, infoAt: at,
+		views: info.ViewCount, activity: info.ActivityStatus, valuesAt: at,
 		infoLabels: labelPairs(infoLabels, values, in),
 	}
 }
@@ -45,7 +61,20 @@ func withRoom(info tencent.RoomInfo, at time.Time, in labelInterner) *roomSnapsh
 // withMissing returns the snapshot after an answer saying the room does not
 // exist: its other values are dropped.
 func withMissing(at time.Time) *roomSnapshot {
-	return &roomSnapshot{known: true, exists: false, lastDefinitive: at, refreshOK: true}
+	return &roomSnapshot{known: true, exists: false, lastDefinitive: at, refreshOK: true, infoAt: at}
+}
+
+// listed returns the snapshot after a listing page, received at at, showed
+// the room with its view count and activity status. A page older than the
+// snapshot's latest definitive answer changes nothing.
+func (s *roomSnapshot) listed(views, activity int64, at time.Time) *roomSnapshot {
+	if at.Before(s.lastDefinitive) {
+		return s
+	}
+	next := *s
+	next.known, next.exists, next.lastDefinitive, next.refreshOK = true, true, at, true
+	next.views, next.activity, next.valuesAt = views, activity, at
+	return &next
 }
 
 // failed returns the snapshot after a refresh without a definitive answer:
@@ -59,9 +88,24 @@ func (s *roomSnapshot) failed() *roomSnapshot {
 	return &next
 }
 
-// fresh reports whether the snapshot's values may still be shown at now.
-func (s *roomSnapshot) fresh(now time.Time, staleAfter time.Duration) bool {
-	return s.known && now.Sub(s.lastDefinitive) <= staleAfter
+// shown says which of a snapshot's values a scrape at now shows.
+type shown struct {
+	exists bool // the exists series
+	values bool // views_total and activity_status
+	info   bool // the other get_room_info values and the info series
+}
+
+// show returns what a scrape at now shows of the snapshot: each value while
+// it is younger than staleAfter, and the room's values only while the room
+// exists.
+func (s *roomSnapshot) show(now time.Time, staleAfter time.Duration) shown {
+	fresh := func(at time.Time) bool { return now.Sub(at) <= staleAfter }
+	exists := s.known && fresh(s.lastDefinitive)
+	return shown{
+		exists: exists,
+		values: exists && s.exists && fresh(s.valuesAt),
+		info:   exists && s.exists && s.info != nil && fresh(s.infoAt),
+	}
 }
 
 // countSnapshot is a room's get_member_list answer: people in the room.

@@ -52,12 +52,12 @@ var Regions = []string{"china", "singapore", "usa", "korea", "japan", "germany",
 // ReservedLabelNames are label names that app and room labels must not use,
 // because the exporter puts them on room series itself: the identity labels
 // sdkappid and room_id, the labels of tencent_live_room_info, and the labels
-// of the per-app series (source, api, code). Names starting with "__" are
-// reserved too.
+// of the per-app series (source, api, code, result). Names starting with
+// "__" are reserved too.
 var ReservedLabelNames = []string{
 	"sdkappid", "room_id",
 	"room_name", "room_type", "owner_account", "take_seat_mode", "category",
-	"source", "api", "code",
+	"source", "api", "code", "result",
 }
 
 // DefaultGlobal is the global section used when the file leaves it out; fields
@@ -69,12 +69,17 @@ var DefaultGlobal = Global{
 	MaxRetries:      2,
 }
 
+// DefaultInfoRefreshFactor is how many refresh intervals an app's
+// info_refresh_interval lasts unless set.
+const DefaultInfoRefreshFactor = 5
+
 // DefaultApp holds the defaults of every app entry. UserSigTTL applies only to
 // apps that generate their UserSig from a secret key.
 var DefaultApp = App{
 	UserSigTTL:     model.Duration(24 * time.Hour),
 	QPS:            50,
 	MaxConcurrency: 0,
+	ProbeShare:     0.25,
 	Members:        APIBudget{Enabled: false, QPS: 50},
 	Stats:          APIBudget{Enabled: false, QPS: 20},
 	Discovery:      Discovery{Enabled: false, Interval: model.Duration(5 * time.Minute), QPS: 2},
@@ -134,6 +139,13 @@ type App struct {
 	QPS int
 	// MaxConcurrency caps in-flight requests; 0 lets the fetcher derive it.
 	MaxConcurrency int
+	// ProbeShare is the share of the get_room_info budget /probe may take,
+	// in (0, 1].
+	ProbeShare float64
+	// InfoRefreshInterval is how long the get_room_info refresh of a room
+	// that listings keep fresh may wait; DefaultInfoRefreshFactor x
+	// RefreshInterval unless set, never below it.
+	InfoRefreshInterval model.Duration
 	// Labels are extra constant labels on the app's room series; nil if none.
 	Labels map[string]string
 	// Rooms is the merged room list: the rooms of the config file in file

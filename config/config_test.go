@@ -27,7 +27,8 @@ func exported(a *App) App {
 	return App{
 		SDKAppID: a.SDKAppID, Region: a.Region, Endpoint: a.Endpoint, Identifier: a.Identifier,
 		SecretKeyFile: a.SecretKeyFile, SecretKey: a.SecretKey, UserSigFile: a.UserSigFile,
-		UserSigTTL: a.UserSigTTL, QPS: a.QPS, MaxConcurrency: a.MaxConcurrency, Labels: a.Labels,
+		UserSigTTL: a.UserSigTTL, QPS: a.QPS, MaxConcurrency: a.MaxConcurrency, ProbeShare: a.ProbeShare,
+		InfoRefreshInterval: a.InfoRefreshInterval, Labels: a.Labels,
 		Rooms: a.Rooms, RoomFiles: a.RoomFiles, Members: a.Members, Stats: a.Stats, Discovery: a.Discovery,
 	}
 }
@@ -75,9 +76,12 @@ func TestDefaults(t *testing.T) {
 		SecretKey:  "k",
 		UserSigTTL: d("24h"),
 		QPS:        50,
-		Members:    APIBudget{Enabled: false, QPS: 50},
-		Stats:      APIBudget{Enabled: false, QPS: 20},
-		Discovery:  Discovery{Enabled: false, Interval: d("5m"), QPS: 2},
+		ProbeShare: 0.25,
+		// Five refresh intervals.
+		InfoRefreshInterval: d("150s"),
+		Members:             APIBudget{Enabled: false, QPS: 50},
+		Stats:               APIBudget{Enabled: false, QPS: 20},
+		Discovery:           Discovery{Enabled: false, Interval: d("5m"), QPS: 2},
 	}
 	if len(c.Apps) != 1 {
 		t.Fatalf("got %d apps, want 1", len(c.Apps))
@@ -115,6 +119,8 @@ apps:
     usersig_ttl: 2h
     qps: 200
     max_concurrency: 8
+    probe_share: 0.1
+    info_refresh_interval: 10m
     labels: {env: prod, tier: "1"}
     members: {enabled: true, qps: 200}
     stats: {enabled: true}
@@ -130,6 +136,7 @@ apps:
 	want := App{
 		SDKAppID: 20001234, Endpoint: "http://127.0.0.1:8080/prefix/", Identifier: "12345",
 		SecretKey: "0123", UserSigTTL: d("2h"), QPS: 200, MaxConcurrency: 8,
+		ProbeShare: 0.1, InfoRefreshInterval: d("10m"),
 		Labels:    map[string]string{"env": "prod", "tier": "1"},
 		Members:   APIBudget{Enabled: true, QPS: 200},
 		Stats:     APIBudget{Enabled: true, QPS: 20},
@@ -210,7 +217,7 @@ func TestErrors(t *testing.T) {
 		{"apps not a list", "apps:\n  sdkappid: 1\n", "line 2: apps: must be a list, got a mapping"},
 		{"app not a mapping", "apps:\n  - 1400000001\n", "line 2: apps[0]: must be a mapping, got integer 1400000001"},
 		{"unknown app key", withApp("    sdkapid: 1\n"),
-			"line 6: apps[0].sdkapid: unknown field; expected one of sdkappid, region, endpoint, identifier, secret_key_file, secret_key, usersig_file, usersig_ttl, qps, max_concurrency, labels, rooms, room_files, members, stats, discovery"},
+			"line 6: apps[0].sdkapid: unknown field; expected one of sdkappid, region, endpoint, identifier, secret_key_file, secret_key, usersig_file, usersig_ttl, qps, max_concurrency, probe_share, info_refresh_interval, labels, rooms, room_files, members, stats, discovery"},
 		{"duplicate app key", withApp("    qps: 10\n    qps: 20\n"), "line 7: apps[0].qps: duplicate key, first defined at line 6"},
 		{"qps 500", withApp("    qps: 500\n"), "line 6: apps[0].qps: must be 1..200, got 500"},
 		{"qps 0", withApp("    qps: 0\n"), "line 6: apps[0].qps: must be 1..200, got 0"},
@@ -220,6 +227,12 @@ func TestErrors(t *testing.T) {
 		{"qps overflow", withApp("    qps: 99999999999999999999\n"), "line 6: apps[0].qps: must be an integer, got number 99999999999999999999"},
 		{"integer out of range", withApp("    max_concurrency: 9223372036854775808\n"), "line 6: apps[0].max_concurrency: integer 9223372036854775808 is out of range"},
 		{"max_concurrency negative", withApp("    max_concurrency: -1\n"), "line 6: apps[0].max_concurrency: must be >= 0, got -1"},
+		{"probe_share zero", withApp("    probe_share: 0\n"), "line 6: apps[0].probe_share: must be > 0 and <= 1, got 0"},
+		{"probe_share above 1", withApp("    probe_share: 1.5\n"), "line 6: apps[0].probe_share: must be > 0 and <= 1, got 1.5"},
+		{"probe_share string", withApp("    probe_share: half\n"), `line 6: apps[0].probe_share: must be a number, got string "half"`},
+		{"probe_share nan", withApp("    probe_share: .nan\n"), "line 6: apps[0].probe_share: must be > 0 and <= 1, got .nan"},
+		{"info_refresh_interval below refresh_interval", "global:\n  refresh_interval: 1m\n" + withApp("    info_refresh_interval: 30s\n"),
+			"line 8: apps[0].info_refresh_interval: must be >= refresh_interval (1m), got 30s"},
 		{"sdkappid missing", "apps:\n  - region: singapore\n    identifier: a\n    secret_key: k\n", "line 2: apps[0].sdkappid: required"},
 		{"sdkappid zero", "apps:\n  - sdkappid: 0\n    region: singapore\n    identifier: a\n    secret_key: k\n", "line 2: apps[0].sdkappid: must be > 0, got 0"},
 		{"sdkappid string", "apps:\n  - sdkappid: abc\n    region: singapore\n    identifier: a\n    secret_key: k\n", `line 2: apps[0].sdkappid: must be an integer, got string "abc"`},

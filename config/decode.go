@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"bytes"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ func Parse(data []byte, dir string) (*Config, error) {
 	if perr != nil {
 		return nil, Errors{perr}
 	}
-	d := &decoder{dir: dir}
+	d := &decoder{dir: dir, infoRefresh: map[*App]*yaml.Node{}}
 	c := d.config(root)
 	merged, errs := c.withRoomFiles()
 	errs = append(d.errs, errs...)
@@ -94,6 +95,9 @@ type decoder struct {
 	dir     string // directory that relative file names resolve against
 	errs    Errors
 	visited int // nodes visited, see maxNodes
+	// infoRefresh holds each app's info_refresh_interval node, checked
+	// against refresh_interval once the whole document is read.
+	infoRefresh map[*App]*yaml.Node
 }
 
 // maxErrors bounds the problems recorded for one document; the decoder stops
@@ -286,6 +290,20 @@ func (d *decoder) intRange(n *yaml.Node, path string, lo, hi int) (int, bool) {
 	return int(v), true
 }
 
+// fraction decodes a number in (0, 1].
+func (d *decoder) fraction(n *yaml.Node, path string) (float64, bool) {
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") {
+		d.errorf(n, path, "must be a number, got %s", describe(n))
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil || math.IsNaN(v) || v <= 0 || v > 1 {
+		d.errorf(n, path, "must be > 0 and <= 1, got %s", n.Value)
+		return 0, false
+	}
+	return v, true
+}
+
 // boolean decodes true or false.
 func (d *decoder) boolean(n *yaml.Node, path string) (bool, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
@@ -341,6 +359,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if c.Global.StaleAfter == 0 {
 		c.Global.StaleAfter = 3 * c.Global.RefreshInterval
+	}
+	for _, a := range c.Apps {
+		switch {
+		case a.InfoRefreshInterval == 0:
+			a.InfoRefreshInterval = DefaultInfoRefreshFactor * c.Global.RefreshInterval
+		case a.InfoRefreshInterval < c.Global.RefreshInterval:
+			d.errorf(d.infoRefresh[a], join(a.path, "info_refresh_interval"), "must be >= refresh_interval (%s), got %s", c.Global.RefreshInterval, a.InfoRefreshInterval)
+		}
 	}
 	switch {
 	case apps == nil:
@@ -518,6 +544,17 @@ func (d *decoder) app(n *yaml.Node, path string) (*App, *yaml.Node) {
 					return
 				}
 				a.MaxConcurrency = int(x)
+			}
+		}},
+		{"probe_share", func(v *yaml.Node, p string) {
+			if x, ok := d.fraction(v, p); ok {
+				a.ProbeShare = x
+			}
+		}},
+		{"info_refresh_interval", func(v *yaml.Node, p string) {
+			if x, ok := d.duration(v, p); ok {
+				a.InfoRefreshInterval = x
+				d.infoRefresh[&a] = v
 			}
 		}},
 		{"labels", func(v *yaml.Node, p string) { a.Labels = d.labels(v, p, nil, "") }},

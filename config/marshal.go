@@ -38,6 +38,8 @@ type appView struct {
 	UserSigTTL     model.Duration    `yaml:"usersig_ttl,omitempty" json:"usersig_ttl,omitempty"`
 	QPS            int               `yaml:"qps" json:"qps"`
 	MaxConcurrency int               `yaml:"max_concurrency" json:"max_concurrency"`
+	ProbeShare     float64           `yaml:"probe_share" json:"probe_share"`
+	InfoRefresh    model.Duration    `yaml:"info_refresh_interval" json:"info_refresh_interval"`
 	Labels         map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	Rooms          []any             `yaml:"rooms,omitempty" json:"rooms,omitempty"`
 	RoomFiles      []string          `yaml:"room_files,omitempty" json:"room_files,omitempty"`
@@ -112,6 +114,8 @@ func (a *App) view() appView {
 		UserSigTTL:     a.UserSigTTL,
 		QPS:            a.QPS,
 		MaxConcurrency: a.MaxConcurrency,
+		ProbeShare:     a.ProbeShare,
+		InfoRefresh:    a.InfoRefreshInterval,
 		Labels:         a.Labels,
 		RoomFiles:      a.RoomFiles,
 		Members:        budgetView(a.Members),

@@ -148,6 +148,7 @@ func TestExampleConfig(t *testing.T) {
 	want := App{
 		SDKAppID: 1400000001, Region: "singapore", Identifier: "administrator",
 		SecretKeyFile: key, SecretKey: fileSecret, UserSigTTL: d("24h"), QPS: 50,
+		ProbeShare: 0.25, InfoRefreshInterval: d("150s"),
 		Labels: map[string]string{"env": "prod"},
 		Rooms: []Room{
 			{ID: "live-room-1", Source: SourceConfig},
