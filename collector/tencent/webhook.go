@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -73,6 +74,19 @@ var webhookCommands = map[string]string{
 func KnownWebhookCommand(name string) (string, bool) {
 	canonical, ok := webhookCommands[name]
 	return canonical, ok
+}
+
+// WebhookCommands returns the canonical names of the documented webhook
+// commands, sorted.
+func WebhookCommands() []string {
+	var names []string
+	for name, canonical := range webhookCommands {
+		if name == canonical {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // WebhookMaxSkew is how far a webhook's RequestTime may be from the

@@ -2,6 +2,7 @@ package tencent
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,24 @@ var vecNow = time.Unix(1669872112, 0)
 func TestWebhookSignVector(t *testing.T) {
 	if got := WebhookSign(vecToken, vecRequestTime); got != vecSign {
 		t.Fatalf("WebhookSign = %s, want %s", got, vecSign)
+	}
+}
+
+func TestWebhookCommands(t *testing.T) {
+	got := WebhookCommands()
+	want := []string{CallbackBeforeSendMsg, CallbackAfterCreateRoom, CallbackAfterCreateRoomReachingThreshold,
+		CallbackAfterDestroyRoom, CallbackAfterMemberStateChanged, CallbackAfterUpdateRoomInfo,
+		CallbackBeforeSendGift, CallbackAfterSeatInfoChanged}
+	if !slices.Equal(got, want) {
+		t.Errorf("WebhookCommands = %q, want %q", got, want)
+	}
+	for _, name := range append(got, CallbackMemberStateChanged) {
+		if canonical, ok := KnownWebhookCommand(name); !ok || !slices.Contains(want, canonical) {
+			t.Errorf("KnownWebhookCommand(%q) = %q, %v", name, canonical, ok)
+		}
+	}
+	if c, ok := KnownWebhookCommand("Live.CallbackAfterCreateRoomX"); ok || c != "" {
+		t.Errorf("unknown command known as %q", c)
 	}
 }
 
