@@ -42,6 +42,9 @@ const (
 	// MinUserSigTTL is the shortest usersig_ttl: a UserSig must outlive the
 	// requests signed with it by a comfortable margin.
 	MinUserSigTTL = model.Duration(time.Minute)
+	// MaxWebhookTokenLength is the longest webhook token, in characters:
+	// Tencent's limit for set_callback_token.
+	MaxWebhookTokenLength = 128
 )
 
 // Regions lists the region keys accepted in an app's region field, in the
@@ -160,6 +163,9 @@ type App struct {
 	Stats APIBudget
 	// Discovery configures room discovery through get_room_list.
 	Discovery Discovery
+	// Webhook authenticates the webhooks Tencent sends about the app, or is
+	// nil: the app then refuses webhooks.
+	Webhook *Webhook
 
 	// roomGlobs are RoomFiles resolved against the config file's directory,
 	// with where they were written, for re-reading the room files.
@@ -169,6 +175,17 @@ type App struct {
 	origins map[string]string
 	// path is the app's field path, e.g. apps[1].
 	path string
+}
+
+// Webhook holds the token of an app's webhooks (Tencent's callback token),
+// with which the receiver checks their Sign.
+type Webhook struct {
+	// TokenFile is the file the token was read from (resolved against the
+	// config file's directory), or empty.
+	TokenFile string
+	// Token is the token: the inline token, or the trimmed content of
+	// TokenFile read at load time. 1..MaxWebhookTokenLength characters.
+	Token config.Secret
 }
 
 // Room is one room to watch.
@@ -228,6 +245,16 @@ func Load(path string) (*Config, error) {
 // empty when the app uses a UserSig file. Never log or print it.
 func (a *App) SecretKeyValue() string {
 	return string(a.SecretKey)
+}
+
+// WebhookToken returns the app's webhook token in clear, for checking the
+// Sign of its webhooks; empty when the app refuses webhooks. Never log or
+// print it.
+func (a *App) WebhookToken() string {
+	if a.Webhook == nil {
+		return ""
+	}
+	return string(a.Webhook.Token)
 }
 
 // App returns the app with the given SDKAppID, or nil.

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 )
 
@@ -30,6 +32,7 @@ func exported(a *App) App {
 		UserSigTTL: a.UserSigTTL, QPS: a.QPS, MaxConcurrency: a.MaxConcurrency, ProbeShare: a.ProbeShare,
 		InfoRefreshInterval: a.InfoRefreshInterval, Labels: a.Labels,
 		Rooms: a.Rooms, RoomFiles: a.RoomFiles, Members: a.Members, Stats: a.Stats, Discovery: a.Discovery,
+		Webhook: a.Webhook,
 	}
 }
 
@@ -125,6 +128,7 @@ apps:
     members: {enabled: true, qps: 200}
     stats: {enabled: true}
     discovery: {enabled: true, interval: 1m, qps: 10}
+    webhook: {token: callback-token}
   - sdkappid: 20001235
     region: china
     identifier: admin
@@ -141,16 +145,45 @@ apps:
 		Members:   APIBudget{Enabled: true, QPS: 200},
 		Stats:     APIBudget{Enabled: true, QPS: 20},
 		Discovery: Discovery{Enabled: true, Interval: d("1m"), QPS: 10},
+		Webhook:   &Webhook{Token: "callback-token"},
 	}
 	if got := exported(c.Apps[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("app = %+v\nwant  %+v", got, want)
 	}
 	a := c.Apps[1]
+	if a.Webhook != nil || a.WebhookToken() != "" {
+		t.Errorf("app without webhook: %+v", a.Webhook)
+	}
 	if a.UserSigFile != os.Args[0] || a.UserSigTTL != 0 || a.SecretKeyValue() != "" {
 		t.Errorf("usersig app: file %q ttl %s key set %v", a.UserSigFile, a.UserSigTTL, a.SecretKeyValue() != "")
 	}
 	if a.Region != "china" || a.Endpoint != "" {
 		t.Errorf("usersig app: region %q endpoint %q", a.Region, a.Endpoint)
+	}
+}
+
+func TestWebhookToken(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "token", "from-file\n")
+	longest := strings.Repeat("é", MaxWebhookTokenLength)
+	write(t, dir, "longest", longest)
+	c := mustParse(t, `apps:
+  - {sdkappid: 1, region: usa, identifier: a, secret_key: k, webhook: {token: `+longest+`}}
+  - {sdkappid: 2, region: usa, identifier: a, secret_key: k, webhook: {token_file: token}}
+  - {sdkappid: 3, region: usa, identifier: a, secret_key: k, webhook: {token_file: longest}}
+  - {sdkappid: 4, region: usa, identifier: a, secret_key: k, webhook: }
+`, dir)
+	for i, want := range []Webhook{
+		{Token: config.Secret(longest)},
+		{TokenFile: filepath.Join(dir, "token"), Token: "from-file"},
+		{TokenFile: filepath.Join(dir, "longest"), Token: config.Secret(longest)},
+	} {
+		if w := c.Apps[i].Webhook; w == nil || *w != want || c.Apps[i].WebhookToken() != string(want.Token) {
+			t.Errorf("apps[%d].webhook = %+v, want %+v", i, w, want)
+		}
+	}
+	if w := c.Apps[3].Webhook; w != nil {
+		t.Errorf("an empty webhook key gave %+v", w)
 	}
 }
 
@@ -177,6 +210,8 @@ func TestRooms(t *testing.T) {
 func TestErrors(t *testing.T) {
 	keyDir := t.TempDir()
 	emptyKey := write(t, keyDir, "empty", " \n")
+	goodToken := write(t, keyDir, "token", "t\n")
+	longToken := write(t, keyDir, "long", strings.Repeat("é", 129)+"\n")
 	tests := []struct {
 		name, config, want string
 	}{
@@ -217,7 +252,7 @@ func TestErrors(t *testing.T) {
 		{"apps not a list", "apps:\n  sdkappid: 1\n", "line 2: apps: must be a list, got a mapping"},
 		{"app not a mapping", "apps:\n  - 1400000001\n", "line 2: apps[0]: must be a mapping, got integer 1400000001"},
 		{"unknown app key", withApp("    sdkapid: 1\n"),
-			"line 6: apps[0].sdkapid: unknown field; expected one of sdkappid, region, endpoint, identifier, secret_key_file, secret_key, usersig_file, usersig_ttl, qps, max_concurrency, probe_share, info_refresh_interval, labels, rooms, room_files, members, stats, discovery"},
+			"line 6: apps[0].sdkapid: unknown field; expected one of sdkappid, region, endpoint, identifier, secret_key_file, secret_key, usersig_file, usersig_ttl, qps, max_concurrency, probe_share, info_refresh_interval, labels, rooms, room_files, members, stats, discovery, webhook"},
 		{"duplicate app key", withApp("    qps: 10\n    qps: 20\n"), "line 7: apps[0].qps: duplicate key, first defined at line 6"},
 		{"qps 500", withApp("    qps: 500\n"), "line 6: apps[0].qps: must be 1..200, got 500"},
 		{"qps 0", withApp("    qps: 0\n"), "line 6: apps[0].qps: must be 1..200, got 0"},
@@ -277,6 +312,27 @@ func TestErrors(t *testing.T) {
 		{"usersig_ttl with usersig_file", "apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    usersig_file: " + os.Args[0] + "\n    usersig_ttl: 1h\n",
 			"line 6: apps[0].usersig_ttl: not allowed with usersig_file"},
 		{"usersig_ttl too short", withApp("    usersig_ttl: 30s\n"), "line 6: apps[0].usersig_ttl: must be >= 1m, got 30s"},
+
+		// Webhook.
+		{"webhook not a mapping", withApp("    webhook: secret\n"), "line 6: apps[0].webhook: must be a mapping with token or token_file, got a scalar"},
+		{"webhook a list", withApp("    webhook: [t]\n"), "line 6: apps[0].webhook: must be a mapping, got a list"},
+		{"webhook empty", withApp("    webhook: {}\n"), "line 6: apps[0].webhook: one of token or token_file is required"},
+		{"webhook token and token_file", withApp("    webhook:\n      token: t\n      token_file: " + goodToken + "\n"),
+			"line 8: apps[0].webhook: token and token_file are mutually exclusive; set one of them"},
+		{"webhook unknown key", withApp("    webhook: {secret: t}\n"),
+			"line 6: apps[0].webhook.secret: unknown field; expected one of token, token_file"},
+		{"webhook token empty", withApp("    webhook: {token: ''}\n"), "line 6: apps[0].webhook.token: must not be empty"},
+		{"webhook token not a string", withApp("    webhook: {token: [t]}\n"), "line 6: apps[0].webhook.token: must be a string, got a list"},
+		{"webhook token too long", withApp("    webhook: {token: " + strings.Repeat("t", 129) + "}\n"),
+			"line 6: apps[0].webhook.token: must be 1..128 characters, got 129"},
+		{"webhook token_file missing", withApp("    webhook: {token_file: " + keyDir + "/nope}\n"),
+			`line 6: apps[0].webhook.token_file: cannot read "` + keyDir + `/nope": no such file or directory`},
+		{"webhook token_file empty", withApp("    webhook: {token_file: " + emptyKey + "}\n"),
+			`line 6: apps[0].webhook.token_file: file "` + emptyKey + `" is empty`},
+		{"webhook token_file too long", withApp("    webhook: {token_file: " + longToken + "}\n"),
+			`line 6: apps[0].webhook.token_file: file "` + longToken + `": content must be 1..128 characters, got 129`},
+		{"webhook token_file directory", withApp("    webhook:\n      token_file: " + keyDir + "\n"),
+			`line 7: apps[0].webhook.token_file: cannot read "` + keyDir + `": is a directory`},
 
 		// Labels.
 		{"labels not a mapping", withApp("    labels: [env]\n"), "line 6: apps[0].labels: must be a mapping, got a list"},

@@ -1,17 +1,18 @@
 package config
 
 import (
-	"math"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
@@ -493,27 +494,14 @@ func (d *decoder) app(n *yaml.Node, path string) (*App, *yaml.Node) {
 			}
 		}},
 		{"secret_key_file", func(v *yaml.Node, p string) {
-			if s, ok := d.nonEmpty(v, p); ok {
-				a.SecretKeyFile = d.file(s)
-				key, err := readSecretFile(a.SecretKeyFile)
-				if err != nil {
-					d.errorf(v, p, "%v", err)
-					return
-				}
-				a.SecretKey = config.Secret(key)
+			if name, key, ok := d.secretFile(v, p, nil); ok {
+				a.SecretKeyFile, a.SecretKey = name, config.Secret(key)
 			}
 		}},
 		{"secret_key", func(v *yaml.Node, p string) {
-			// Never describe the value: it is a secret, even when misplaced.
-			if v.Kind != yaml.ScalarNode {
-				d.errorf(v, p, "must be a string, got %s", describe(v))
-				return
+			if key, ok := d.secret(v, p, nil); ok {
+				a.SecretKey = config.Secret(key)
 			}
-			if v.Value == "" {
-				d.errorf(v, p, "must not be empty")
-				return
-			}
-			a.SecretKey = config.Secret(v.Value)
 		}},
 		{"usersig_file", func(v *yaml.Node, p string) {
 			if s, ok := d.nonEmpty(v, p); ok {
@@ -563,6 +551,7 @@ func (d *decoder) app(n *yaml.Node, path string) (*App, *yaml.Node) {
 		{"members", func(v *yaml.Node, p string) { d.budget(v, p, &a.Members, MaxMembersQPS) }},
 		{"stats", func(v *yaml.Node, p string) { d.budget(v, p, &a.Stats, MaxStatsQPS) }},
 		{"discovery", func(v *yaml.Node, p string) { d.discovery(v, p, &a.Discovery) }},
+		{"webhook", func(v *yaml.Node, p string) { a.Webhook = d.webhook(v, p) }},
 	})
 	if present == nil {
 		return nil, nil
@@ -615,6 +604,101 @@ func (d *decoder) app(n *yaml.Node, path string) (*App, *yaml.Node) {
 		}
 	}
 	return &a, idNode
+}
+
+// secret decodes an inline secret: a non-empty string, which check (when
+// not nil) finds fine by returning "". Its errors never describe the value,
+// which is a secret even when misplaced.
+func (d *decoder) secret(n *yaml.Node, path string, check func(string) string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "must be a string, got %s", describe(n))
+		return "", false
+	}
+	msg := "must not be empty"
+	if n.Value != "" {
+		msg = checked(n.Value, check)
+	}
+	if msg != "" {
+		d.errorf(n, path, "%s", msg)
+		return "", false
+	}
+	return n.Value, true
+}
+
+// secretFile decodes the name of a file holding a secret and reads the
+// secret, trimmed, which check (when not nil) finds fine by returning "". It
+// returns the name resolved against the config file's directory.
+func (d *decoder) secretFile(n *yaml.Node, path string, check func(string) string) (name, secret string, ok bool) {
+	s, ok := d.nonEmpty(n, path)
+	if !ok {
+		return "", "", false
+	}
+	name = d.file(s)
+	secret, err := readSecretFile(name)
+	if err == nil {
+		if msg := checked(secret, check); msg != "" {
+			err = fmt.Errorf("file %q: content %s", name, msg)
+		}
+	}
+	if err != nil {
+		d.errorf(n, path, "%v", err)
+		return "", "", false
+	}
+	return name, secret, true
+}
+
+// checked returns check(s), or "" when check is nil.
+func checked(s string, check func(string) string) string {
+	if check == nil {
+		return ""
+	}
+	return check(s)
+}
+
+// webhook decodes an app's webhook block: exactly one of token and
+// token_file. It returns nil when the block has a problem.
+func (d *decoder) webhook(n *yaml.Node, path string) *Webhook {
+	if n.Kind == yaml.ScalarNode {
+		// Never describe the value: it may be the token, misplaced.
+		d.errorf(n, path, "must be a mapping with token or token_file, got a scalar")
+		return nil
+	}
+	var w Webhook
+	before := len(d.errs)
+	present := d.fields(n, path, []field{
+		{"token", func(v *yaml.Node, p string) {
+			if token, ok := d.secret(v, p, checkWebhookToken); ok {
+				w.Token = config.Secret(token)
+			}
+		}},
+		{"token_file", func(v *yaml.Node, p string) {
+			if name, token, ok := d.secretFile(v, p, checkWebhookToken); ok {
+				w.TokenFile, w.Token = name, config.Secret(token)
+			}
+		}},
+	})
+	if present == nil {
+		return nil
+	}
+	switch t, f := present["token"], present["token_file"]; {
+	case t != nil && f != nil:
+		d.errorf(later(t, f), path, "token and token_file are mutually exclusive; set one of them")
+	case t == nil && f == nil && len(d.errs) == before:
+		d.errorf(n, path, "one of token or token_file is required")
+	}
+	if len(d.errs) > before {
+		return nil
+	}
+	return &w
+}
+
+// checkWebhookToken returns why a non-empty token cannot be a webhook
+// token, or "". It never quotes the token.
+func checkWebhookToken(token string) string {
+	if n := utf8.RuneCountInString(token); n > MaxWebhookTokenLength {
+		return fmt.Sprintf("must be 1..%d characters, got %d", MaxWebhookTokenLength, n)
+	}
+	return ""
 }
 
 // later returns whichever of two nodes comes later in the file (a may be nil).

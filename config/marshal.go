@@ -46,6 +46,12 @@ type appView struct {
 	Members        budgetView        `yaml:"members" json:"members"`
 	Stats          budgetView        `yaml:"stats" json:"stats"`
 	Discovery      discoveryView     `yaml:"discovery" json:"discovery"`
+	Webhook        *webhookView      `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+}
+
+type webhookView struct {
+	TokenFile string `yaml:"token_file,omitempty" json:"token_file,omitempty"`
+	Token     string `yaml:"token,omitempty" json:"token,omitempty"`
 }
 
 type roomView struct {
@@ -66,7 +72,8 @@ type discoveryView struct {
 
 // MarshalYAML implements yaml.Marshaler: the effective configuration, with
 // every default filled in, in the file's syntax. The secret key shows as
-// <secret> (and not at all when it was read from secret_key_file); rooms are
+// <secret> (and not at all when it was read from secret_key_file), and so does
+// the webhook token (not at all when read from token_file); rooms are
 // those of the config file, room_files are listed as written, so the output
 // parses back to the same configuration.
 func (c Config) MarshalYAML() (any, error) {
@@ -124,6 +131,12 @@ func (a *App) view() appView {
 	}
 	if a.SecretKey != "" && a.SecretKeyFile == "" {
 		v.SecretKey = secretMask
+	}
+	if w := a.Webhook; w != nil {
+		v.Webhook = &webhookView{TokenFile: w.TokenFile}
+		if w.TokenFile == "" {
+			v.Webhook.Token = secretMask
+		}
 	}
 	for _, r := range a.Rooms {
 		switch {

@@ -17,6 +17,8 @@ import (
 const (
 	inlineSecret = "inline-SECRET-4f9a"
 	fileSecret   = "file-SECRET-77c1"
+	inlineToken  = "inline-TOKEN-0b3e"
+	fileToken    = "file-TOKEN-9d21"
 )
 
 // outputs returns every way a Config can be rendered.
@@ -60,15 +62,18 @@ func TestSecretsNeverShown(t *testing.T) {
 
 			dir := t.TempDir()
 			write(t, dir, "key", fileSecret+"\n\n")
+			write(t, dir, "token", fileToken+"\n")
 			c := mustParse(t, `apps:
   - sdkappid: 1
     region: usa
     identifier: admin
     secret_key_file: key
+    webhook: {token: `+inlineToken+`}
   - sdkappid: 2
     region: usa
     identifier: admin
     secret_key: `+inlineSecret+`
+    webhook: {token_file: token}
 `, dir)
 			if got := c.Apps[0].SecretKeyValue(); got != fileSecret {
 				t.Errorf("secret_key_file not trimmed: %q", got)
@@ -76,14 +81,22 @@ func TestSecretsNeverShown(t *testing.T) {
 			if got := c.Apps[1].SecretKeyValue(); got != inlineSecret {
 				t.Errorf("secret_key = %q", got)
 			}
+			if c.Apps[0].WebhookToken() != inlineToken || c.Apps[1].WebhookToken() != fileToken {
+				t.Errorf("webhook tokens %q, %q", c.Apps[0].WebhookToken(), c.Apps[1].WebhookToken())
+			}
 			for how, s := range outputs(t, c) {
-				if strings.Contains(s, fileSecret) || strings.Contains(s, inlineSecret) {
-					t.Errorf("%s shows a secret:\n%s", how, s)
+				for _, secret := range []string{fileSecret, inlineSecret, fileToken, inlineToken} {
+					if strings.Contains(s, secret) {
+						t.Errorf("%s shows a secret:\n%s", how, s)
+					}
 				}
 			}
 			s := c.String()
-			if !strings.Contains(s, "secret_key: <secret>") || strings.Count(s, "<secret>") != 1 {
-				t.Errorf("String() should mask the inline secret once and show nothing for the file:\n%s", s)
+			if !strings.Contains(s, "secret_key: <secret>") || !strings.Contains(s, "token: <secret>") || strings.Count(s, "<secret>") != 2 {
+				t.Errorf("String() should mask each inline secret once and show nothing for the files:\n%s", s)
+			}
+			if !strings.Contains(s, "token_file: "+filepath.Join(dir, "token")) {
+				t.Errorf("String() should show the token file:\n%s", s)
 			}
 			if !strings.Contains(s, "secret_key_file: "+filepath.Join(dir, "key")) {
 				t.Errorf("String() should show the key file:\n%s", s)
@@ -95,6 +108,7 @@ func TestSecretsNeverShown(t *testing.T) {
 func TestSecretsNotInErrors(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "key", fileSecret+"\n")
+	write(t, dir, "long", strings.Repeat(fileSecret, 10)+"\n")
 	configs := []string{
 		// Other problems next to valid secrets.
 		"apps:\n  - sdkappid: 1\n    region: mars\n    identifier: a\n    secret_key: " + inlineSecret + "\n    secret_key_file: key\n    qps: 0\n",
@@ -111,6 +125,14 @@ func TestSecretsNotInErrors(t *testing.T) {
 		"apps:\n  - sdkappid: 1\n    endpoint: \"https://example.com/%zz" + inlineSecret + "\"\n    identifier: a\n    secret_key_file: key\n",
 		// A secret in an unknown field of global.
 		"global:\n  secret: " + inlineSecret + "\n",
+		// Webhook tokens: too long, of the wrong type, twice, misnamed, in
+		// place of the block.
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: {token: " + strings.Repeat(inlineSecret, 10) + "}\n",
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: {token: [" + inlineSecret + "]}\n",
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: {token: " + inlineSecret + ", token_file: key}\n",
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: {tokn: " + inlineSecret + "}\n",
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: " + inlineSecret + "\n",
+		"apps:\n  - sdkappid: 1\n    region: usa\n    identifier: a\n    secret_key_file: key\n    webhook: {token_file: long}\n",
 	}
 	for i, cfg := range configs {
 		_, err := Parse([]byte(cfg), dir)
@@ -173,6 +195,7 @@ func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "key", "k\n")
 	write(t, dir, "sig", "sig")
+	write(t, dir, "token", "tok\n")
 	write(t, dir, "rooms/a.yml", "- f1\n- {id: f2, labels: {x: y}}\n")
 	c := mustParse(t, `global:
   refresh_interval: 1m
@@ -188,6 +211,7 @@ apps:
     room_files: [rooms/*.yml]
     members: {enabled: true}
     discovery: {enabled: true, interval: 10m}
+    webhook: {token_file: token}
   - sdkappid: 2
     endpoint: http://127.0.0.1:9/
     identifier: admin

@@ -16,20 +16,28 @@ const (
 	// DemoVariantsOwner is DemoVariantsRoom's Owner_Account, above 2^53 so a
 	// float64 would change it.
 	DemoVariantsOwner = "144115233775727695"
-	// DemoDissolvedRoom is not in the data set: it answers 100004.
+	// DemoDissolvedRoom is not in the data set: it answers 100004. It is
+	// one of DemoChurnRooms.
 	DemoDissolvedRoom = "demo-dissolved"
+	// DemoChurnLive is the demo-live room of DemoChurnRooms.
+	DemoChurnLive = "demo-live-20"
+	// DemoWebhookToken is the demo app's webhook token: a placeholder, not a
+	// real credential.
+	DemoWebhookToken = "livesim-demo-webhook-token"
 )
 
 // demoCreated is when the demo rooms were "created": 2026-11-02 UTC.
 const demoCreated = 1793577600
 
 // DemoApp returns the demo data set's app. Its secret key is a placeholder,
-// not a real credential.
+// not a real credential. Its room quota is such that creating a room beyond
+// the data set's 32 reaches 70 % of it, as a churn does every other time.
 func DemoApp() App {
 	return App{
 		SDKAppID:   1400000001,
 		Identifier: "administrator",
 		SecretKey:  "livesim-demo-secret-key-not-a-real-one",
+		MaxRooms:   46,
 	}
 }
 
@@ -201,6 +209,29 @@ apps:
 	}
 	room(0, DemoDissolvedRoom)
 	return b.String()
+}
+
+// DemoChurnRooms returns the rooms a demo churns (see StartChurn): a room
+// for DemoDissolvedRoom, absent from the data set, and DemoChurnLive, part
+// of it. Each churn dissolves one and creates the other, so that the
+// dashboard always shows one room missing and rooms coming and going.
+func DemoChurnRooms() []Room {
+	churned := Room{
+		ID: DemoDissolvedRoom,
+		Info: RoomInfo{
+			RoomName: "Pop-up Flash Sale", OwnerAccount: "deal_hunter_88",
+			TakeSeatMode: "ApplyToTake", MaxMemberCount: 1000,
+			CoverURL: "https://cdn.example.com/covers/demo-dissolved.png", Category: []int{6},
+			ActivityStatus: 1, IsPublicVisible: true,
+		},
+		Members: 40, ViewsPerSecond: 1,
+	}
+	for _, r := range DemoRooms() {
+		if r.ID == DemoChurnLive {
+			return []Room{churned, r}
+		}
+	}
+	panic("livesim: " + DemoChurnLive + " is not in the demo data set")
 }
 
 // StartDemo starts a Server holding DemoApp and DemoRooms.

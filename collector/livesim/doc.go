@@ -52,10 +52,21 @@
 // The limit applies after the app, method and path checks and before the
 // credentials are checked, so unauthenticated requests spend it too.
 //
+// # Webhooks
+//
+// Given a webhook URL and token with SetWebhook, an app sends Tencent's
+// webhooks as its rooms change: created (PutRoom of a new room), dissolved
+// (DissolveRoom), updated (UpdateRoom), members entering or leaving
+// (MembersChanged), and room quota reaching 70 % (App.MaxRooms). They are
+// sent from a goroutine of their own, in order, once each, and counted in
+// Stats.WebhooksSent and Stats.WebhooksFailed; Churn and StartChurn make
+// rooms come and go.
+//
 // # Times
 //
-// UserSig expiry, rate limits, the counters' windows and moving values
-// (ViewCount, get_room_stats totals, MemberCount) use Options.Now, so tests
+// UserSig expiry, rate limits, the counters' windows, moving values
+// (ViewCount, get_room_stats totals, MemberCount) and the webhooks'
+// RequestTime and EventTime use Options.Now, so tests
 // can drive them with a fake clock; a request's time is read when it reaches
 // the rate limiter. Latency and Delay are real time, and end early without
 // an answer (the connection is dropped) when the client goes away or Close

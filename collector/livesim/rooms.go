@@ -3,6 +3,8 @@ package livesim
 import (
 	"math"
 	"time"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
 
 // MaxCategories is how many categories a room has at most.
@@ -111,7 +113,9 @@ type room struct {
 
 // PutRoom adds a room to an app, or replaces it; a replaced room starts
 // afresh (its values move from now, a flaky cycle restarts). The app need
-// not be added first.
+// not be added first. A room the app did not have is created: with a
+// webhook set, it sends CallbackAfterCreateRoom (see SetWebhook); replacing
+// a room sends nothing (UpdateRoom does).
 func (s *Server) PutRoom(sdkappid uint64, r Room) {
 	now := s.now()
 	r.Info.Category = append([]int{}, r.Info.Category[:min(len(r.Info.Category), MaxCategories)]...)
@@ -123,17 +127,74 @@ func (s *Server) PutRoom(sdkappid uint64, r Room) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state(sdkappid).rooms[r.ID] = &room{Room: r, since: now, served: map[string]int{}}
+	a := s.state(sdkappid)
+	_, replaced := a.rooms[r.ID]
+	rm := &room{Room: r, since: now, served: map[string]int{}}
+	a.rooms[r.ID] = rm
+	if !replaced {
+		s.announceCreate(a, rm, now)
+	}
 }
 
 // DissolveRoom removes a room: from then on it answers 100004, as a room
-// never created does, and get_room_list no longer lists it.
+// never created does, and get_room_list no longer lists it. With a webhook
+// set, dissolving a room that existed sends CallbackAfterDestroyRoom
+// (EventType DestroyByUser).
 func (s *Server) DissolveRoom(sdkappid uint64, id string) {
+	s.withRoom(sdkappid, id, func(a *app, rm *room, now time.Time) {
+		s.announceDestroy(a, rm, now)
+		delete(a.rooms, id)
+	})
+}
+
+// UpdateRoom changes an existing room's information to info, as the app's
+// update_room_info would, and reports whether the room exists. What
+// update_room_info cannot change stays: RoomType, OwnerAccount, CreateTime
+// and ViewCount; Category is cut to MaxCategories. The room's other values
+// keep moving as before. With a webhook set, it sends
+// CallbackAfterUpdateRoomInfo.
+func (s *Server) UpdateRoom(sdkappid uint64, id string, info RoomInfo) bool {
+	return s.withRoom(sdkappid, id, func(a *app, rm *room, now time.Time) {
+		old := rm.Info
+		info.RoomType, info.OwnerAccount, info.CreateTime, info.ViewCount = old.RoomType, old.OwnerAccount, old.CreateTime, old.ViewCount
+		info.Category = append([]int{}, info.Category[:min(len(info.Category), MaxCategories)]...)
+		rm.Info = info
+		s.announceUpdate(a, rm, now)
+	})
+}
+
+// MembersChanged records members of an existing room going online or
+// offline for cause (tencent.CauseEnter, CauseLeave, CauseKicked...), and
+// reports whether the room exists. Enter and HeartbeatRecover bring them
+// online, raising the level MemberCount moves around by their number; any
+// other cause takes them offline, lowering it (not below 0). With a webhook
+// set, it sends CallbackAfterMemberStateChanged naming them all.
+func (s *Server) MembersChanged(sdkappid uint64, id, cause string, accounts ...string) bool {
+	return s.withRoom(sdkappid, id, func(a *app, rm *room, now time.Time) {
+		eventType := tencent.MemberOffline
+		if cause == tencent.CauseEnter || cause == tencent.CauseHeartbeatRecover {
+			eventType = tencent.MemberOnline
+			rm.Members += len(accounts)
+		} else {
+			rm.Members = max(0, rm.Members-len(accounts))
+		}
+		s.announceMembers(a, rm, eventType, cause, accounts, now)
+	})
+}
+
+// withRoom calls change with the app's room id, under s.mu, and the
+// simulator's time; it reports whether the room exists (and change was
+// called).
+func (s *Server) withRoom(sdkappid uint64, id string, change func(a *app, rm *room, now time.Time)) bool {
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.apps[sdkappid]; a != nil {
-		delete(a.rooms, id)
+	a := s.apps[sdkappid]
+	if a == nil || a.rooms[id] == nil {
+		return false
 	}
+	change(a, a.rooms[id], now)
+	return true
 }
 
 // flaky reports whether the room's current request of command fails under

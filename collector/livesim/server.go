@@ -44,6 +44,9 @@ type App struct {
 	// Limits are requests per second per command. Commands missing here, or
 	// with a limit below 1, get their DocumentedLimits.
 	Limits map[string]int
+	// MaxRooms is the app's room quota, for the webhook sent when creating
+	// rooms reaches 70 % of it (see SetWebhook); 0 means none.
+	MaxRooms int
 }
 
 // documentedLimits holds, for each command the simulator serves, the
@@ -73,6 +76,7 @@ type Server struct {
 	stop    context.CancelFunc // cancels base
 	served  chan struct{}      // closed once the HTTP server stops serving
 	seq     atomic.Uint64      // sequence number in RequestIds
+	hooks   *sender            // sends the apps' webhooks
 
 	mu   sync.Mutex
 	apps map[uint64]*app
@@ -84,6 +88,7 @@ type app struct {
 	creds    App             // without Limits
 	limits   map[string]int  // per command
 	appError int             // answered to every request when not 0
+	webhook  webhookTarget   // where the app's webhooks go
 	disabled map[string]bool // commands answered 60017
 	rooms    map[string]*room
 	accepted map[string]*window // per command, requests let through
@@ -124,6 +129,7 @@ func New(opts Options) *Server {
 		url:     MemoryURL,
 		base:    base,
 		stop:    stop,
+		hooks:   newSender(),
 		apps:    map[uint64]*app{},
 	}
 	if s.now == nil {
@@ -137,9 +143,11 @@ func New(opts Options) *Server {
 func (s *Server) URL() string { return s.url }
 
 // Close stops the server. Requests waiting on a latency or a slow room are
-// cancelled without an answer, so Close does not wait for them.
+// cancelled without an answer, so Close does not wait for them; nor does it
+// send the webhooks still queued, and it cancels the one being sent.
 func (s *Server) Close() {
 	s.stop()
+	s.hooks.wait()
 	if s.http == nil {
 		return
 	}
@@ -151,8 +159,8 @@ func (s *Server) Close() {
 	<-s.served
 }
 
-// AddApp adds an app, or replaces the credentials and limits of one already
-// added; its rooms, counters and app-wide error stay.
+// AddApp adds an app, or replaces the credentials, limits and quota of one
+// already added; its rooms, counters, app-wide error and webhook stay.
 func (s *Server) AddApp(a App) {
 	limits := DocumentedLimits()
 	for command, qps := range a.Limits {

@@ -31,6 +31,13 @@ type Stats struct {
 	// Abandoned counts the requests whose client went away, or whose server
 	// was closed, before the answer was due; they have no code nor status.
 	Abandoned int
+	// WebhooksSent counts, per CallbackCommand, the webhooks the app's
+	// receiver answered HTTP 200 (see SetWebhook).
+	WebhooksSent map[string]int
+	// WebhooksFailed counts, per CallbackCommand, the webhooks not answered
+	// HTTP 200 within 2 s (refused, unreachable, too slow), or dropped
+	// because too many were waiting. They are not sent again.
+	WebhooksFailed map[string]int
 }
 
 // counters accumulates one app's Stats. The Server's mutex guards it.
@@ -42,12 +49,14 @@ type counters struct {
 func newCounters() *counters {
 	return &counters{
 		stats: Stats{
-			Requests:     map[string]int{},
-			RateLimited:  map[string]int{},
-			MaxPerSecond: map[string]int{},
-			Rooms:        map[string]map[string]int{},
-			Codes:        map[int]int{},
-			HTTPStatus:   map[int]int{},
+			Requests:       map[string]int{},
+			RateLimited:    map[string]int{},
+			MaxPerSecond:   map[string]int{},
+			Rooms:          map[string]map[string]int{},
+			Codes:          map[int]int{},
+			HTTPStatus:     map[int]int{},
+			WebhooksSent:   map[string]int{},
+			WebhooksFailed: map[string]int{},
 		},
 		arrivals: map[string]*window{},
 	}
@@ -91,6 +100,8 @@ func (c *counters) snapshot() Stats {
 	s.MaxPerSecond = maps.Clone(s.MaxPerSecond)
 	s.Codes = maps.Clone(s.Codes)
 	s.HTTPStatus = maps.Clone(s.HTTPStatus)
+	s.WebhooksSent = maps.Clone(s.WebhooksSent)
+	s.WebhooksFailed = maps.Clone(s.WebhooksFailed)
 	s.Rooms = make(map[string]map[string]int, len(c.stats.Rooms))
 	for id, perCommand := range c.stats.Rooms {
 		s.Rooms[id] = maps.Clone(perCommand)
