@@ -21,6 +21,7 @@ type app struct {
 	lanes     [laneCount]*lane
 	discovery *discovery
 	exposed   atomic.Pointer[exposed]
+	quota     atomic.Pointer[roomQuota] // from the quota webhook; nil until one
 
 	inflight sync.WaitGroup
 

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,9 +23,12 @@ type discovery struct {
 	mu    sync.Mutex
 	rooms []string // listed by the last complete pass, in listing order
 
-	// Guarded by the app's mutex.
-	pass  uint64 // complete passes so far; rooms listed by the last have listedPass == pass
-	pages int    // pages of the last complete pass
+	// Guarded by the app's mutex. Each pass has a number; rooms carry the
+	// number of the last pass that listed them (room.listedPass).
+	attempt  uint64 // of the pass under way, or the last one
+	pass     uint64 // of the last complete pass
+	prevPass uint64 // of the complete pass before it
+	pages    int    // pages of the last complete pass
 }
 
 // listedRoom is what a listing page showed of a room, and when.
@@ -38,7 +42,7 @@ func newDiscovery() *discovery {
 	b := budget.New(1)
 	return &discovery{
 		commandState: commandState{name: tencent.CommandGetRoomList, budget: b},
-		share:        b.NewShare(1),
+		share:        b.NewShare(1, rankRefresh),
 		wake:         make(chan struct{}, 1),
 	}
 }
@@ -48,6 +52,14 @@ func (d *discovery) found() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.rooms
+}
+
+// add watches a room found otherwise than by a pass (a webhook said it was
+// created) until the next pass says whether it is listed.
+func (d *discovery) add(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.rooms = append(slices.Clip(d.rooms), id)
 }
 
 // drop forgets a discovered room that ended.
@@ -86,8 +98,9 @@ func (d *discovery) drainWake() {
 	}
 }
 
-// discover is the app's discovery loop: a pass every interval while
-// discovery is on. A pass that fails keeps the rooms of the last one.
+// discover is the app's discovery loop: a pass every interval, start to
+// start, while discovery is on. A pass that fails keeps the rooms of the
+// last one.
 func (a *app) discover(ctx context.Context) {
 	d := a.discovery
 	for {
@@ -98,6 +111,10 @@ func (a *app) discover(ctx context.Context) {
 		switch {
 		case s.enabled:
 			d.drainWake() // this pass serves the changes so far
+			start := time.Now()
+			a.mu.Lock()
+			d.attempt++
+			a.mu.Unlock()
 			if rooms, listing, pages, ok := a.listRooms(ctx); ok {
 				d.set(rooms)
 				a.mu.Lock()
@@ -105,11 +122,12 @@ func (a *app) discover(ctx context.Context) {
 				a.applyListing(listing, pages, time.Now())
 				a.mu.Unlock()
 			}
-			next = time.Now().Add(s.interval)
+			next = start.Add(s.interval) // from start to start; at once when late
 		case len(d.found()) > 0:
 			d.set(nil)
 			a.mu.Lock()
-			d.pass++ // no room is listed any more
+			d.attempt++
+			d.prevPass, d.pass = d.pass, d.attempt // no room is listed any more
 			a.rebuild(time.Now())
 			a.mu.Unlock()
 		}
@@ -168,6 +186,9 @@ func (a *app) listRooms(ctx context.Context) (rooms []string, listing map[string
 					listing[r.RoomID] = listedRoom{views: r.ViewCount, activity: r.ActivityStatus, at: at}
 				}
 			}
+			a.mu.Lock()
+			a.publishListed(page.Rooms, listing)
+			a.mu.Unlock()
 			if page.Next == "" {
 				return rooms, listing, pages, true
 			}
@@ -183,34 +204,58 @@ func (a *app) listRooms(ctx context.Context) (rooms []string, listing map[string
 	}
 }
 
-// applyListing publishes what a complete listing pass showed of the watched
-// rooms (exists, views and activity, at each page's time) and schedules
-// their get_room_info, which brings what a listing lacks: a listed room's
-// waits up to info_refresh_interval after its last one, and a room the
-// previous pass listed and this one does not is due at once (dissolved, or
-// no longer public); a.mu is held.
+// publishListed publishes what a listing page showed of the watched rooms
+// it lists (exists, views and activity, at the page's time), as each page
+// comes, and lets their get_room_info, which brings what a listing lacks,
+// wait up to info_refresh_interval; a.mu is held.
+func (a *app) publishListed(page []tencent.RoomSummary, listing map[string]listedRoom) {
+	d := a.discovery
+	refreshed := 0
+	for _, s := range page {
+		if r := a.rooms[s.RoomID]; r != nil && r.listedPass != d.attempt {
+			a.listed(r, listing[s.RoomID])
+			refreshed++
+		}
+	}
+	a.metrics.refreshed(a.id, d.name, refreshed)
+}
+
+// listed publishes one listed room; a.mu is held.
+func (a *app) listed(r *room, e listedRoom) {
+	r.info.Store(r.info.Load().listed(e.views, e.activity, e.at))
+	r.listedPass = a.discovery.attempt
+	if t := r.tasks[laneInfo]; !t.inRefresh && !t.started.IsZero() && !t.hinted {
+		a.lanes[laneInfo].queue.schedule(t, latest(t.due, t.started.Add(a.listedInterval(t))))
+	}
+}
+
+// applyListing ends a complete listing pass, once the rooms it found are
+// watched: it publishes the rooms it listed that were not watched before, and
+// hints each room the previous pass listed and this one does not (dissolved,
+// or no longer public), so that its get_room_info goes at once; a.mu is held.
 func (a *app) applyListing(listing map[string]listedRoom, pages int, now time.Time) {
-	d, l := a.discovery, a.lanes[laneInfo]
-	d.pass++
-	d.pages = pages
+	d := a.discovery
+	d.prevPass, d.pass, d.pages = d.pass, d.attempt, pages
 	refreshed := 0
 	for id, r := range a.rooms {
-		t := r.tasks[laneInfo]
 		e, listed := listing[id]
 		switch {
-		case listed:
-			r.info.Store(r.info.Load().listed(e.views, e.activity, e.at))
-			r.listedPass = d.pass
+		case listed && r.listedPass != d.pass:
+			a.listed(r, e)
 			refreshed++
-			if !t.inRefresh && !t.started.IsZero() {
-				l.queue.schedule(t, latest(t.due, t.started.Add(a.settings.infoRefresh)))
-			}
-		case r.listedPass != 0 && r.listedPass == d.pass-1:
+		case !listed && r.listedPass != 0 && r.listedPass == d.prevPass:
 			a.metrics.hinted(a.id, a.hint(id, now))
 		}
 	}
 	a.metrics.refreshed(a.id, d.name, refreshed)
-	l.nudge()
+}
+
+// listedInterval is how long the get_room_info of a listed room waits after
+// the last one: between half and all of info_refresh_interval, spread over
+// the rooms so that those of one listing do not all come due together, and
+// never less than refresh_interval; a.mu is held.
+func (a *app) listedInterval(t *task) time.Duration {
+	return max(a.settings.refreshInterval, time.Duration(t.spread*float64(a.settings.infoRefresh)))
 }
 
 // listedNow reports whether the last complete listing pass listed r; a.mu

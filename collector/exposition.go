@@ -23,6 +23,7 @@ const (
 	labelCode     = "code"
 	labelSource   = "source"
 	labelResult   = "result"
+	labelCause    = "cause"
 )
 
 // infoLabels are the extra labels of tencent_live_room_info.
@@ -81,6 +82,7 @@ const (
 	famUniqueGiftSenders
 	famLikes
 	famMessages
+	famMemberEvents
 	roomFamilyCount
 )
 
@@ -112,6 +114,7 @@ var roomFamilyDefs = [roomFamilyCount]roomFamilyDef{
 	famUniqueGiftSenders: {"unique_gift_senders_total", "Distinct gift senders of the room (get_room_stats TotalUniqueGiftSenders)", dto.MetricType_COUNTER},
 	famLikes:             {"likes_total", "Likes the room received (get_room_stats TotalLikesReceived)", dto.MetricType_COUNTER},
 	famMessages:          {"messages_total", "Messages sent in the room (get_room_stats TotalMsgCount)", dto.MetricType_COUNTER},
+	famMemberEvents:      {"member_events_total", "Members' state changes in the room by EventCause, from Tencent's member-state webhooks since the exporter started", dto.MetricType_COUNTER},
 }
 
 // roomFamilies are the room metric families of one scrape, being filled.
@@ -201,8 +204,16 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 	if stats != nil {
 		n += famMessages - famMembers
 	}
+	var memberCounts [len(memberCauses)]int64
+	if events := r.memberEvents.Load(); events != nil {
+		for i := range events {
+			if memberCounts[i] = events[i].Load(); memberCounts[i] > 0 {
+				n++
+			}
+		}
+	}
 	samples := make([]roomSample, 0, n)
-	add := func(fam int, v float64) {
+	addWith := func(fam int, labels []*dto.LabelPair, v float64) {
 		samples = append(samples, roomSample{value: v})
 		sm := &samples[len(samples)-1]
 		sm.metric.Label = labels
@@ -215,6 +226,7 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 		}
 		families[fam].Metric = append(families[fam].Metric, &sm.metric)
 	}
+	add := func(fam int, v float64) { addWith(fam, labels, v) }
 
 	add(famRefreshSuccess, boolValue(s.refreshOK))
 	if s.known {
@@ -249,10 +261,23 @@ func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Tim
 		add(famMessages, float64(st.TotalMsgCount))
 	}
 	if show.info {
-		labels = mergeLabels(labels, s.infoLabels)
-		add(famInfo, 1)
+		addWith(famInfo, mergeLabels(labels, s.infoLabels), 1)
+	}
+	for i, n := range memberCounts {
+		if n > 0 {
+			addWith(famMemberEvents, mergeLabels(labels, causePairs[i:i+1]), float64(n))
+		}
 	}
 }
+
+// causePairs are the cause label pairs of memberCauses.
+var causePairs = func() []*dto.LabelPair {
+	pairs := make([]*dto.LabelPair, len(memberCauses))
+	for i, cause := range memberCauses {
+		pairs[i] = labelInterner(nil).pair(labelCause, cause)
+	}
+	return pairs
+}()
 
 // labelPairs returns the pairs of names and values, sorted by name; pairs
 // that many series repeat come from in.
@@ -319,6 +344,12 @@ var (
 	requiredDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "api", "required_qps"),
 		"Requests per second of this command that the app's watched rooms need to be refreshed every refresh_interval (every info_refresh_interval for get_room_info of the rooms discovery's listing keeps fresh); above about 0.975 x rate_limit_qps the budget cannot keep up.",
 		[]string{labelSDKAppID, labelAPI}, nil)
+	roomsCreatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "app", "rooms_created"),
+		"Rooms the app had when Tencent last sent its room-quota webhook (CurRoomCount; sent from 70 % of the quota on).",
+		[]string{labelSDKAppID}, nil)
+	roomsMaxDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "app", "rooms_max"),
+		"The app's room quota (MaxRoomCount) from Tencent's last room-quota webhook.",
+		[]string{labelSDKAppID}, nil)
 	expiryDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "usersig", "expiry_timestamp_seconds"),
 		"Unix time at which the UserSig in use by the app expires.",
 		[]string{labelSDKAppID}, nil)
@@ -339,7 +370,7 @@ func NewCollector(f *Fetcher) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rateLimitDesc, requiredDesc, apiUpDesc, cycleDesc, roomsDesc, expiryDesc} {
+	for _, d := range []*prometheus.Desc{rateLimitDesc, requiredDesc, apiUpDesc, cycleDesc, roomsDesc, roomsCreatedDesc, roomsMaxDesc, expiryDesc} {
 		ch <- d
 	}
 	for _, m := range c.fetcher.metrics.each() {
@@ -400,6 +431,10 @@ func (a *app) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(apiUpDesc, prometheus.GaugeValue, boolValue(st.up), a.id)
 	if st.firstPass {
 		ch <- prometheus.MustNewConstMetric(cycleDesc, prometheus.GaugeValue, st.lastPass.Seconds(), a.id)
+	}
+	if q := a.quota.Load(); q != nil {
+		ch <- prometheus.MustNewConstMetric(roomsCreatedDesc, prometheus.GaugeValue, float64(q.created), a.id)
+		ch <- prometheus.MustNewConstMetric(roomsMaxDesc, prometheus.GaugeValue, float64(q.max), a.id)
 	}
 	if expiry := view.creds.Expiry(); !expiry.IsZero() {
 		ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, float64(expiry.Unix()), a.id)

@@ -8,7 +8,7 @@ import (
 )
 
 func TestConfigReservesEveryLabelTheExporterSets(t *testing.T) {
-	set := append([]string{labelSDKAppID, labelRoomID, labelSource, labelAPI, labelCode, labelResult}, infoLabels...)
+	set := append([]string{labelSDKAppID, labelRoomID, labelSource, labelAPI, labelCode, labelResult, labelCause}, infoLabels...)
 	reserved := slices.Clone(config.ReservedLabelNames)
 	slices.Sort(set)
 	slices.Sort(reserved)

@@ -199,7 +199,8 @@ func (a *app) status() appStatus {
 	for kind := range st.required {
 		st.required[kind] = perRefresh
 	}
-	st.required[laneInfo] = float64(len(a.rooms)-listed)/s.refreshInterval.Seconds() + float64(listed)/s.infoRefresh.Seconds()
+	// A listed room waits three quarters of info_refresh_interval on average.
+	st.required[laneInfo] = float64(len(a.rooms)-listed)/s.refreshInterval.Seconds() + float64(listed)/(0.75*s.infoRefresh.Seconds())
 	if st.discovering {
 		st.listRequired = float64(max(1, a.discovery.pages)) / s.discovery.interval.Seconds()
 	}

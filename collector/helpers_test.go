@@ -145,13 +145,20 @@ func parseConfig(t testing.TB, yamlText string) *config.Config {
 // how long it took.
 func waitFor(t testing.TB, what string, cond func() bool) time.Duration {
 	t.Helper()
+	return waitEvery(t, pollInterval, what, cond)
+}
+
+// waitEvery is waitFor polling every interval, for conditions costly to
+// check.
+func waitEvery(t testing.TB, interval time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
 	start := time.Now()
 	deadline := start.Add(pollDeadline)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
-		time.Sleep(pollInterval)
+		time.Sleep(interval)
 	}
 	return time.Since(start)
 }

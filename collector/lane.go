@@ -12,6 +12,16 @@ import (
 // latencyWeight is the weight of a new duration in a lane's moving average.
 const latencyWeight = 0.2
 
+// Ranks of the shares of a lane's budget: hinted rooms go first, within
+// their quarter; then the due regular refreshes; probes take only the slots
+// those leave, within probe_share, so that a flood of probes never delays a
+// watched room.
+const (
+	rankHint = iota
+	rankRefresh
+	rankProbe
+)
+
 // lane is the refreshing of every room of an app with one command, within
 // the command's budget: one loop takes the due rooms in order, waits for a
 // slot of the budget and for room under the limit of requests in flight,
@@ -42,9 +52,9 @@ func newLane(kind int) *lane {
 		commandState: commandState{name: cmd.name, essential: cmd.essential, budget: b},
 		kind:         kind,
 		cmd:          cmd,
-		refresh:      b.NewShare(1),
-		hint:         b.NewShare(hintShare),
-		probe:        b.NewShare(0),
+		hint:         b.NewShare(hintShare, rankHint),
+		refresh:      b.NewShare(1, rankRefresh),
+		probe:        b.NewShare(0, rankProbe),
 		wake:         make(chan struct{}, 1),
 		released:     make(chan struct{}, 1),
 	}

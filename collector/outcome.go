@@ -168,7 +168,7 @@ func (a *app) conclude(l *lane, t *task, definitive bool, now time.Time) {
 	t.end()
 	interval := a.settings.refreshInterval
 	if l.kind == laneInfo && a.listedNow(t.room) {
-		interval = a.settings.infoRefresh // the listing keeps exists and views fresh
+		interval = a.listedInterval(t) // the listing keeps exists and views fresh
 	}
 	l.queue.schedule(t, t.started.Add(interval))
 	a.hintServed(l, t, now)

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"container/heap"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,8 @@ type room struct {
 	info    atomic.Pointer[roomSnapshot]  // get_room_info
 	members atomic.Pointer[countSnapshot] // get_member_list; nil until known
 	stats   atomic.Pointer[statsSnapshot] // get_room_stats; nil until known
+	// memberEvents counts member-state webhooks; nil until the first.
+	memberEvents atomic.Pointer[memberEvents]
 
 	source     string           // sourceConfig, sourceFile or sourceDiscovery
 	tasks      [laneCount]*task // per lane, nil while the lane is off
@@ -48,6 +51,7 @@ type task struct {
 	tries     tries     // of the current refresh
 	pass      uint64    // the last pass in which the task concluded a refresh
 	failCode  string    // code of the last room-level failure logged
+	spread    float64   // in [0.5, 1): the share of info_refresh_interval a listed room waits
 	hinted    bool      // in the lane's hinted list
 	rehint    bool      // hinted while its request was in flight: refresh again
 	hintAt    time.Time // when the event behind the oldest hint not yet served happened
@@ -61,7 +65,7 @@ type tries struct {
 
 // newTask returns the task of lane kind for r, not queued.
 func newTask(r *room) *task {
-	return &task{room: r, queueAt: -1}
+	return &task{room: r, queueAt: -1, spread: 0.5 + rand.Float64()/2}
 }
 
 // begin marks the start of a refresh at now, unless one is under way.

@@ -54,12 +54,13 @@ var Regions = []string{"china", "singapore", "usa", "korea", "japan", "germany",
 
 // ReservedLabelNames are label names that app and room labels must not use,
 // because the exporter puts them on room series itself: the identity labels
-// sdkappid and room_id, the labels of tencent_live_room_info, and the labels
-// of the per-app series (source, api, code, result). Names starting with
-// "__" are reserved too.
+// sdkappid and room_id, the labels of tencent_live_room_info, cause of
+// tencent_live_room_member_events_total, and the labels of the per-app
+// series (source, api, code, result). Names starting with "__" are reserved
+// too.
 var ReservedLabelNames = []string{
 	"sdkappid", "room_id",
-	"room_name", "room_type", "owner_account", "take_seat_mode", "category",
+	"room_name", "room_type", "owner_account", "take_seat_mode", "category", "cause",
 	"source", "api", "code", "result",
 }
 

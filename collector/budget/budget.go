@@ -24,14 +24,17 @@
 //
 // # Shares
 //
-// Requests come in shares. A share with a fraction below 1 (probes, event
-// hints) may take at most that fraction of the rate, paced on its own, and is
-// served first while within it; a share of fraction 1 (the regular refresh of
-// watched rooms) takes every slot the others leave. A watched room's refresh
-// thus keeps at least 1 minus the capped fractions of the rate whatever a
-// flood of probes or hints does, and the capped shares cannot be starved by a
-// long refresh backlog. A waiter with a deadline learns at once, from its
-// place in its share's line, when no slot can come in time (ErrNoSlot).
+// Requests come in shares. A share with a fraction below 1 may take at most
+// that fraction of the rate, paced on its own; a share of fraction 1 is not
+// capped. When a slot is free, the waiting shares are served by rank, lowest
+// first, and within a rank by arrival. The fetcher ranks event hints first
+// (capped at a quarter: a flood of them cannot starve the rest), the regular
+// refresh of watched rooms next (uncapped), and probes last (capped at
+// probe_share, and taking only slots no due refresh wants). A waiter with a
+// deadline learns at once, from its place in its share's line, when no slot
+// can come in time (ErrNoSlot). The estimate cannot foresee the demand of
+// lower ranks, so a waiter of a high rank may still reach its deadline
+// without a slot.
 //
 // # Rate-limit answers
 //
@@ -112,8 +115,12 @@ type Budget struct {
 // Share is a part of a budget's rate taken by one kind of request.
 type Share struct {
 	b        *Budget
-	fraction float64   // of the rate; 1 = uncapped
+	rank     int       // served before the shares of higher ranks
+	fraction float64   // of the rate; 1 = uncapped; b.mu
 	next     time.Time // the share's next slot on its own even schedule; b.mu
+	// Of a capped share, for estimates; b.mu.
+	served       []time.Time // times of its latest grants, at most servedWindow old
+	waitingSince time.Time   // since when it has had waiters without a break; zero when none
 }
 
 // Grant is a slot a waiter was given: its request may go now.
@@ -129,8 +136,10 @@ type Grant struct {
 
 // waiter is one call of Wait.
 type waiter struct {
-	shares  []*Share
-	granted chan Grant // capacity 1
+	shares   []*Share
+	deadline time.Time     // zero for none
+	granted  chan Grant    // capacity 1
+	refused  chan struct{} // closed when the deadline can no longer be met
 }
 
 // New returns a budget of qps requests per second.
@@ -139,9 +148,9 @@ func New(qps int) *Budget {
 }
 
 // NewShare returns a share of the budget that may take at most fraction of
-// its rate; 1 (or more) means every slot the capped shares leave.
-func (b *Budget) NewShare(fraction float64) *Share {
-	s := &Share{b: b}
+// its rate (1 or more: no cap), served before the shares of higher ranks.
+func (b *Budget) NewShare(fraction float64, rank int) *Share {
+	s := &Share{b: b, rank: rank}
 	s.SetFraction(fraction)
 	return s
 }
@@ -231,14 +240,15 @@ func (b *Budget) rateAt(now time.Time) float64 {
 // shows no slot can come before deadline. A waiter that returns without a
 // grant held no slot. shares must belong to b.
 func (b *Budget) Wait(ctx context.Context, wake <-chan struct{}, deadline time.Time, shares ...*Share) (Grant, error) {
-	w := &waiter{shares: shares, granted: make(chan Grant, 1)}
+	w := &waiter{shares: shares, deadline: deadline, granted: make(chan Grant, 1), refused: make(chan struct{})}
 	b.mu.Lock()
 	now := time.Now()
-	if !deadline.IsZero() && b.estimate(w, now).After(deadline) {
+	if !deadline.IsZero() && b.estimate(w, b.ahead(w), now).After(deadline) {
 		b.mu.Unlock()
 		return Grant{}, ErrNoSlot
 	}
 	b.waiters = append(b.waiters, w)
+	b.noteWaiting(w, now)
 	b.dispatch(now)
 	b.mu.Unlock()
 
@@ -246,6 +256,8 @@ func (b *Budget) Wait(ctx context.Context, wake <-chan struct{}, deadline time.T
 	select {
 	case g := <-w.granted:
 		return g, nil
+	case <-w.refused: // no longer in line
+		return Grant{}, ErrNoSlot
 	case <-ctx.Done():
 		err = ctx.Err()
 	case <-wake:
@@ -256,8 +268,10 @@ func (b *Budget) Wait(ctx context.Context, wake <-chan struct{}, deadline time.T
 	select {
 	case g := <-w.granted: // granted meanwhile: hand the slot back
 		b.release(g)
+	case <-w.refused:
 	default:
 		b.waiters = slices.DeleteFunc(b.waiters, func(x *waiter) bool { return x == w })
+		b.noteWaiting(w, time.Now())
 	}
 	b.dispatch(time.Now())
 	return Grant{}, err
@@ -294,39 +308,72 @@ func (b *Budget) release(g Grant) {
 	}
 }
 
-// estimate returns when w would be served if the shares' schedules held and
-// every waiter ahead of it took its turn; b.mu is held.
-func (b *Budget) estimate(w *waiter, now time.Time) time.Time {
+// estimate returns when w would be served if the shares' schedules held
+// and the waiters ahead of it in each of its shares' lines took their
+// turns; b.mu is held.
+func (b *Budget) estimate(w *waiter, ahead map[*Share]int, now time.Time) time.Time {
 	best := never
 	for _, s := range w.shares {
 		if s.fraction == 0 {
 			continue
 		}
-		at := latest(b.slotAt(now), s.slotAt(now))
-		ahead := 0
-		for _, x := range b.waiters {
-			if slices.Contains(x.shares, s) {
-				ahead++
-			}
-		}
+		spacing := b.spacing(now)
 		if s.capped() {
-			at = at.Add(time.Duration(ahead) * s.spacing(now))
-		} else {
-			at = at.Add(time.Duration(ahead) * b.spacing(now))
+			spacing = max(s.spacing(now), s.servedSpacing(now))
 		}
-		if at.Before(best) {
+		if at := latest(b.slotAt(now), s.slotAt(now)).Add(time.Duration(ahead[s]) * spacing); at.Before(best) {
 			best = at
 		}
 	}
 	return best
 }
 
+// ahead counts, per share of w, the waiters in line before w (all of them
+// when w is not in line); b.mu is held.
+func (b *Budget) ahead(w *waiter) map[*Share]int {
+	n := make(map[*Share]int, len(w.shares))
+	for _, x := range b.waiters {
+		if x == w {
+			break
+		}
+		for _, s := range w.shares {
+			if slices.Contains(x.shares, s) {
+				n[s]++
+			}
+		}
+	}
+	return n
+}
+
+// refuseLate takes out of line, and refuses, the waiters whose deadline can
+// no longer be met; b.mu is held.
+func (b *Budget) refuseLate(now time.Time) {
+	counts := map[*Share]int{}
+	var refused []*waiter
+	b.waiters = slices.DeleteFunc(b.waiters, func(w *waiter) bool {
+		if !w.deadline.IsZero() && b.estimate(w, counts, now).After(w.deadline) {
+			refused = append(refused, w)
+			return true
+		}
+		for _, s := range w.shares {
+			counts[s]++
+		}
+		return false
+	})
+	for _, w := range refused {
+		close(w.refused)
+		b.noteWaiting(w, now)
+	}
+}
+
 // never is a time no deadline reaches.
 var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// dispatch grants every slot that is free at now to the waiter that should
-// have it, and arms the timer for the next; b.mu is held.
+// dispatch refuses the waiters that can no longer be served in time, grants
+// every slot that is free at now to the waiter that should have it, and arms
+// the timer for the next; b.mu is held.
 func (b *Budget) dispatch(now time.Time) {
+	b.refuseLate(now)
 	for len(b.waiters) > 0 {
 		slot := b.slotAt(now)
 		if slot.After(now) {
@@ -343,34 +390,32 @@ func (b *Budget) dispatch(now time.Time) {
 	b.arm(time.Time{})
 }
 
-// pick returns the waiter to serve now and its share: the first waiter of a
-// capped share within its fraction, else the first waiter of an uncapped
-// one. With none, it returns when a capped share's next slot comes; b.mu is
-// held.
+// pick returns the waiter to serve now and its share: of the waiting shares
+// that may take a slot now (capped ones within their fraction), the one of
+// the lowest rank, and its first waiter. With none, it returns when a
+// capped share's next slot comes; b.mu is held.
 func (b *Budget) pick(now time.Time) (*waiter, *Share, time.Time) {
 	var next time.Time
+	var best *waiter
+	var bestShare *Share
 	for _, w := range b.waiters {
 		for _, s := range w.shares {
-			if !s.capped() || s.fraction == 0 {
+			if s.fraction == 0 || bestShare != nil && s.rank >= bestShare.rank {
 				continue
 			}
-			at := s.slotAt(now)
-			if !at.After(now) {
-				return w, s, time.Time{}
+			if at := s.slotAt(now); at.After(now) {
+				if next.IsZero() || at.Before(next) {
+					next = at
+				}
+				continue
 			}
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
+			best, bestShare = w, s
 		}
 	}
-	for _, w := range b.waiters {
-		for _, s := range w.shares {
-			if !s.capped() {
-				return w, s, time.Time{}
-			}
-		}
+	if best == nil {
+		return nil, nil, next
 	}
-	return nil, nil, next
+	return best, bestShare, time.Time{}
 }
 
 // grant gives w the slot free since slot from share s; b.mu is held.
@@ -386,9 +431,13 @@ func (b *Budget) grant(w *waiter, s *Share, slot, now time.Time) {
 		b.recent = b.recent[:n]
 	}
 	b.recent = append(b.recent, now)
+	if s.capped() {
+		s.served = append(slices.DeleteFunc(s.served, func(at time.Time) bool { return now.Sub(at) > servedWindow }), now)
+	}
 	b.granted++
 	g.seq = b.granted
 	b.waiters = slices.DeleteFunc(b.waiters, func(x *waiter) bool { return x == w })
+	b.noteWaiting(w, now)
 	w.granted <- g
 }
 
@@ -448,6 +497,41 @@ func (b *Budget) slotAt(now time.Time) time.Time {
 	times := slices.Clone(b.recent)
 	slices.SortFunc(times, func(x, y time.Time) int { return y.Compare(x) })
 	return latest(slot, times[limit-1].Add(b.window()+time.Nanosecond))
+}
+
+// noteWaiting updates since when the capped shares of w have had waiters,
+// after w joined or left the line; b.mu is held.
+func (b *Budget) noteWaiting(w *waiter, now time.Time) {
+	for _, s := range w.shares {
+		waiting := slices.ContainsFunc(b.waiters, func(x *waiter) bool { return slices.Contains(x.shares, s) })
+		switch {
+		case !waiting:
+			s.waitingSince = time.Time{}
+		case s.waitingSince.IsZero():
+			s.waitingSince = now
+		}
+	}
+}
+
+// servedWindow is how far back a capped share's grants are counted to see
+// how fast it is actually served.
+const servedWindow = 2 * time.Second
+
+// servedSpacing is the interval at which a capped share that has had waiters
+// for the whole of servedWindow was actually served: slower than its own
+// pace when shares of lower ranks took the slots. Zero when it cannot tell;
+// b.mu is held.
+func (s *Share) servedSpacing(now time.Time) time.Duration {
+	if s.waitingSince.IsZero() || now.Sub(s.waitingSince) < servedWindow {
+		return 0
+	}
+	n := 0
+	for _, at := range s.served {
+		if now.Sub(at) <= servedWindow {
+			n++
+		}
+	}
+	return servedWindow / time.Duration(max(n, 1))
 }
 
 // spacing is the share's own interval at now; b.mu is held.

@@ -49,7 +49,7 @@ func TestBudgetNeverExceedsQPSAndSustainsIt(t *testing.T) {
 	for _, qps := range []int{1, 7, 50, 100, 200} {
 		synctest.Test(t, func(t *testing.T) {
 			b := New(qps)
-			grants := takeFor(t, b.NewShare(1), 20*time.Second, nil)
+			grants := takeFor(t, b.NewShare(1, 1), 20*time.Second, nil)
 			if got := maxInWindow(grants, time.Second); got > qps {
 				t.Errorf("qps %d: %d grants in one second", qps, got)
 			}
@@ -63,7 +63,7 @@ func TestBudgetNeverExceedsQPSAndSustainsIt(t *testing.T) {
 func TestBudgetIdleDoesNotBankBursts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(10)
-		share := b.NewShare(1)
+		share := b.NewShare(1, 1)
 		takeFor(t, share, time.Second, nil)
 		time.Sleep(time.Minute) // a long quiet time earns nothing
 		grants := takeFor(t, share, 3*time.Second, nil)
@@ -145,7 +145,7 @@ func TestBudgetThrottledRateIsEnforced(t *testing.T) {
 		b.Throttle() // echo
 		time.Sleep(throttleHold)
 		b.Throttle() // a second overload after the hold: 25
-		grants := takeFor(t, b.NewShare(1), 2*time.Second, nil)
+		grants := takeFor(t, b.NewShare(1, 1), 2*time.Second, nil)
 		if got := maxInWindow(grants, time.Second); got > 25 {
 			t.Fatalf("%d grants in one second at a throttled rate of 25", got)
 		}
@@ -184,7 +184,7 @@ func TestBudgetSetQPSLowersACutAboveIt(t *testing.T) {
 func TestBudgetCatchesUpOnALateCallerWithinTheGuard(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(100)
-		grants := takeFor(t, b.NewShare(1), 20*time.Second, func(i int) {
+		grants := takeFor(t, b.NewShare(1, 1), 20*time.Second, func(i int) {
 			if i%10 == 9 {
 				time.Sleep(30 * time.Millisecond) // the caller was descheduled
 			}
@@ -203,7 +203,7 @@ func TestBudgetSentLaterKeepsTheWindow(t *testing.T) {
 		// Requests leave 40 ms after their grant, every other one: the
 		// actual send times, not the grants, must respect the window.
 		b := New(50)
-		share := b.NewShare(1)
+		share := b.NewShare(1, 1)
 		var sent []time.Time
 		end := time.Now().Add(10 * time.Second)
 		for i := 0; time.Now().Before(end); i++ {
@@ -243,7 +243,7 @@ func demand(ctx context.Context, s *Share, n int, times *[]time.Time, mu *sync.M
 func TestCappedShareTakesAtMostItsFractionAndTheRestGoesToTheOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(40)
-		refresh, probe := b.NewShare(1), b.NewShare(0.25)
+		refresh, probe := b.NewShare(1, 1), b.NewShare(0.25, 0)
 		ctx, cancel := context.WithCancel(t.Context())
 		var mu sync.Mutex
 		var refreshes, probes []time.Time
@@ -269,11 +269,52 @@ func TestCappedShareTakesAtMostItsFractionAndTheRestGoesToTheOthers(t *testing.T
 	})
 }
 
+func TestLowRankedShareTakesOnlyWhatTheOthersLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(40)
+		refresh, probe := b.NewShare(1, 1), b.NewShare(0.25, 2)
+		ctx, cancel := context.WithCancel(t.Context())
+		var mu sync.Mutex
+		var refreshes, probes []time.Time
+		demand(ctx, probe, 200, &probes, &mu)
+		// Refreshes want 20 a second, in bursts: 40/s for half a second,
+		// then nothing for half a second.
+		var burster sync.WaitGroup
+		burster.Go(func() {
+			for ctx.Err() == nil {
+				burst := time.Now().Add(500 * time.Millisecond)
+				for time.Now().Before(burst) {
+					if _, err := b.Wait(ctx, nil, time.Time{}, refresh); err != nil {
+						return
+					}
+					mu.Lock()
+					refreshes = append(refreshes, time.Now())
+					mu.Unlock()
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		})
+		time.Sleep(20 * time.Second)
+		cancel()
+		burster.Wait()
+		synctest.Wait()
+		probeRate, refreshRate := float64(len(probes))/20, float64(len(refreshes))/20
+		t.Logf("probes %.1f/s, refreshes %.1f/s", probeRate, refreshRate)
+		if refreshRate < 0.95*20 {
+			t.Errorf("refreshes got %.1f/s, want all the 20/s they asked for", refreshRate)
+		}
+		// Their pace of 10/s, but only in the gaps: half the time.
+		if probeRate < 4 || probeRate > 6 {
+			t.Errorf("probes got %.1f/s, want about 5: a quarter of 40, in the refreshes' gaps only", probeRate)
+		}
+	})
+}
+
 func TestUncappedShareTakesEverySlotTheCappedLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(40)
-		refresh := b.NewShare(1)
-		b.NewShare(0.25) // a probe share nobody uses
+		refresh := b.NewShare(1, 1)
+		b.NewShare(0.25, 0) // a probe share nobody uses
 		grants := takeFor(t, refresh, 10*time.Second, nil)
 		if rate := float64(len(grants)) / 10; rate < 0.95*40 {
 			t.Errorf("refreshes got %.1f/s of 40 with no probe waiting", rate)
@@ -284,7 +325,7 @@ func TestUncappedShareTakesEverySlotTheCappedLeave(t *testing.T) {
 func TestCappedShareIsServedDespiteARefreshBacklog(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(10)
-		refresh, hint := b.NewShare(1), b.NewShare(0.25)
+		refresh, hint := b.NewShare(1, 1), b.NewShare(0.25, 0)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		var mu sync.Mutex
@@ -304,7 +345,7 @@ func TestCappedShareIsServedDespiteARefreshBacklog(t *testing.T) {
 func TestWaiterWhoCannotBeServedBeforeItsDeadlineIsToldAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(40)
-		probe := b.NewShare(0.25) // 10 per second
+		probe := b.NewShare(0.25, 0) // 10 per second
 		deadline := time.Now().Add(time.Second)
 		var mu sync.Mutex
 		var served, refused int
@@ -344,7 +385,7 @@ func TestWaiterWhoCannotBeServedBeforeItsDeadlineIsToldAtOnce(t *testing.T) {
 func TestAbandonedWaitsHoldNoSlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(40)
-		refresh, probe := b.NewShare(1), b.NewShare(0.25)
+		refresh, probe := b.NewShare(1, 1), b.NewShare(0.25, 0)
 		ctx, cancel := context.WithCancel(t.Context())
 		var mu sync.Mutex
 		var refreshes []time.Time
@@ -383,7 +424,7 @@ func TestAbandonedWaitsHoldNoSlot(t *testing.T) {
 func TestReleasedGrantGoesToTheNextWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(1)
-		share := b.NewShare(1)
+		share := b.NewShare(1, 1)
 		g, err := b.Wait(t.Context(), nil, time.Time{}, share)
 		if err != nil {
 			t.Fatal(err)
@@ -402,7 +443,7 @@ func TestReleasedGrantGoesToTheNextWaiter(t *testing.T) {
 func TestWakeEndsAWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := New(1)
-		share := b.NewShare(1)
+		share := b.NewShare(1, 1)
 		if _, err := b.Wait(t.Context(), nil, time.Time{}, share); err != nil {
 			t.Fatal(err)
 		}
@@ -441,7 +482,7 @@ func TestRateSettlesJustUnderALowerServerLimit(t *testing.T) {
 	for _, tc := range []struct{ qps, limit int }{{100, 60}, {200, 20}, {50, 45}} {
 		synctest.Test(t, func(t *testing.T) {
 			b := New(tc.qps)
-			share := b.NewShare(1)
+			share := b.NewShare(1, 1)
 			server := &limitedServer{limit: tc.limit}
 			const warmUp, measured = 30 * time.Second, 240 * time.Second
 			var rejected int
