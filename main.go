@@ -10,6 +10,7 @@ import (
 	"io"
 	stdlog "log"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/webhook"
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
 )
 
@@ -40,6 +42,12 @@ const (
 	roomFilesCheckInterval = 5 * time.Second
 	// shutdownGrace bounds the wait for in-flight work on SIGTERM.
 	shutdownGrace = 4 * time.Second
+	// demoWebhookAddress is where --demo receives its simulated API's
+	// webhooks unless --webhook.listen-address says otherwise.
+	demoWebhookAddress = "127.0.0.1:10072"
+	// demoChurnInterval is how often --demo dissolves and re-creates its
+	// churning rooms.
+	demoChurnInterval = 3 * time.Minute
 )
 
 func main() {
@@ -58,7 +66,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
+		demoChurn     = app.Flag("demo.churn-interval", "With --demo, how often the simulated API dissolves and re-creates its churning rooms.").Default(demoChurnInterval.String()).Hidden().Duration()
 		webConfig     = kingpinflag.AddFlags(app, defaultAddress)
+		hookAddress   = app.Flag("webhook.listen-address", "Address on which to receive Tencent's webhooks (POST /webhook only), apart from /metrics; empty turns the receiver off. With --demo it defaults to "+demoWebhookAddress+".").Default("").String()
+		hookConfig    = app.Flag("webhook.config.file", "Path to an exporter-toolkit web configuration file for the webhook listener (TLS).").Default("").String()
 	)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
@@ -84,14 +95,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	safeConfig := config.NewSafeConfig(registry)
 
 	var loadConfig func() error
+	var sim *livesim.Server
 	if *demo {
-		sim, cfg, err := startDemo()
-		if err != nil {
+		var cfg *config.Config
+		var err error
+		if sim, cfg, err = startDemo(); err != nil {
 			level.Error(logger).Log("msg", "Cannot start the simulated Live API", "err", err)
 			return 1
 		}
 		defer sim.Close()
-		level.Info(logger).Log("msg", "Demo mode: watching sample rooms on the built-in simulated Live API", "endpoint", sim.URL())
+		if *hookAddress == "" {
+			*hookAddress = demoWebhookAddress
+		}
+		level.Info(logger).Log("msg", "Demo mode: watching sample rooms on the built-in simulated Live API", "endpoint", sim.URL(), "webhook_listen_address", *hookAddress)
 		loadConfig = func() error { safeConfig.Set(cfg); return nil }
 	} else {
 		loadConfig = func() error { return safeConfig.Reload(*configFile) }
@@ -124,22 +140,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		level.Error(logger).Log("msg", "Cannot apply the configuration", "err", err)
 		return 1
 	}
+	receiver := webhook.New(webhook.Options{Sink: fetcher, Logger: logger})
+	receiver.SetTokens(webhookTokens(safeConfig.Get()))
 	registry.MustRegister(
 		collector.NewCollector(fetcher),
+		receiver,
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 
+	// apply puts the configuration in force in the fetcher and the receiver.
+	apply := func() error {
+		cfg := safeConfig.Get()
+		if err := fetcher.Apply(cfg); err != nil {
+			return err
+		}
+		receiver.SetTokens(webhookTokens(cfg))
+		return nil
+	}
 	reloads := newReloader(logger, func() error {
 		if err := loadConfig(); err != nil {
 			return err
 		}
-		return fetcher.Apply(safeConfig.Get())
+		return apply()
 	}, func() (bool, error) {
 		changed, err := safeConfig.ReloadRoomFiles()
 		if changed {
-			err = fetcher.Apply(safeConfig.Get())
+			err = apply()
 		}
 		return changed || err != nil, err
 	})
@@ -151,8 +179,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- web.ListenAndServe(server, webConfig, slogger) }()
+	var hookServer *http.Server
+	if *hookAddress != "" {
+		hookServer = webhook.NewServer(receiver, logger)
+		go func() { serveErr <- web.ListenAndServe(hookServer, webFlags(*hookAddress, *hookConfig), slogger) }()
+		if sim != nil {
+			startDemoEvents(ctx, sim, *hookAddress, *demoChurn)
+		}
+	}
 
 	select {
 	case sig := <-term:
@@ -166,8 +202,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		level.Warn(logger).Log("msg", "HTTP server did not stop cleanly", "err", err)
+	for _, s := range []*http.Server{server, hookServer} {
+		if s == nil {
+			continue
+		}
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			level.Warn(logger).Log("msg", "HTTP server did not stop cleanly", "err", err)
+		}
 	}
 	fetcher.Wait()
 	return 0
@@ -294,6 +335,37 @@ func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "Configuration reloaded")
+}
+
+// webhookTokens returns the webhook token of every app of cfg that has one.
+func webhookTokens(cfg *config.Config) map[uint64]string {
+	tokens := map[uint64]string{}
+	for _, a := range cfg.Apps {
+		if token := a.WebhookToken(); token != "" {
+			tokens[a.SDKAppID] = token
+		}
+	}
+	return tokens
+}
+
+// webFlags returns exporter-toolkit's settings of a listener on address,
+// with TLS from the web configuration file configFile (none when empty).
+func webFlags(address, configFile string) *web.FlagConfig {
+	systemd := false
+	return &web.FlagConfig{WebListenAddresses: &[]string{address}, WebSystemdSocket: &systemd, WebConfigFile: &configFile}
+}
+
+// startDemoEvents makes the demo's simulated API send its webhooks to the
+// listener on address and dissolve and re-create its churning rooms every
+// interval, until ctx ends.
+func startDemoEvents(ctx context.Context, sim *livesim.Server, address string, interval time.Duration) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	app := livesim.DemoApp()
+	sim.SetWebhook(app.SDKAppID, "http://"+net.JoinHostPort(host, port)+"/webhook", livesim.DemoWebhookToken)
+	sim.StartChurn(ctx, app.SDKAppID, livesim.DemoChurnRooms(), interval)
 }
 
 // startDemo starts the simulated Live API with its sample rooms and returns

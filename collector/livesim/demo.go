@@ -195,9 +195,10 @@ apps:
   members: {enabled: true, qps: 10}
   stats: {enabled: true, qps: 10}
   discovery: {enabled: true, interval: 1m, qps: 2}
+  webhook: {token: %q}
   labels: {env: demo}
   rooms:
-`, app.SDKAppID, endpoint, app.Identifier, app.SecretKey)
+`, app.SDKAppID, endpoint, app.Identifier, app.SecretKey, DemoWebhookToken)
 	room := func(i int, id string) {
 		fmt.Fprintf(&b, "  - {id: %q, labels: {team: %s}}\n", id, demoTeams[i%len(demoTeams)])
 	}
