@@ -218,7 +218,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
 	safeConfig *config.SafeConfig, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
+	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, collector.NewHandler(registry, fetcher, collector.HandlerOpts{
 		ErrorLog:            errorLog,
 		MaxRequestsInFlight: maxRequests,
 	})))

@@ -31,7 +31,6 @@ type app struct {
 	rooms      map[string]*room
 	health     appHealth
 	passes     passTracker // of the info lane
-	labels     labelInterner
 }
 
 // newApp returns the fetcher of one app; call apply, then run.
@@ -43,7 +42,6 @@ func newApp(sdkappid uint64, logger log.Logger, metrics *apiMetrics) *app {
 		metrics:   metrics,
 		rooms:     map[string]*room{},
 		health:    appHealth{up: true},
-		labels:    labelInterner{},
 		discovery: newDiscovery(),
 	}
 	for kind := range a.lanes {
@@ -115,14 +113,6 @@ func (a *app) rebuild(now time.Time) {
 		}
 	}
 
-	// Label pairs of rooms whose labels did not change are kept, so that a
-	// discovered room coming or going costs no allocation per room.
-	previous := map[*room]*exposedRoom{}
-	if old := a.exposed.Load(); old != nil && slices.Equal(old.labelNames, s.labelNames) {
-		for i := range old.rooms {
-			previous[old.rooms[i].room] = &old.rooms[i]
-		}
-	}
 	view := &exposed{labelNames: s.labelNames, appLabelValues: s.appLabelValues, creds: s.creds, staleAfter: s.staleAfter, rooms: make([]exposedRoom, 0, len(wanted))}
 	keep := make(map[string]*room, len(wanted))
 	for _, w := range wanted {
@@ -134,15 +124,9 @@ func (a *app) rebuild(now time.Time) {
 			// Only configured rooms report a missing room.
 			r.info.Store(emptySnapshot)
 		}
-		r.source = w.source
+		r.source, r.slot = w.source, len(view.rooms)
 		keep[w.id] = r
-		er := exposedRoom{room: r, source: w.source, labelValues: w.labelValues}
-		if old := previous[r]; old != nil && slices.Equal(old.labelValues, w.labelValues) {
-			er.labels = old.labels
-		} else {
-			er.labels = labelPairs(s.labelNames, w.labelValues, a.labels)
-		}
-		view.rooms = append(view.rooms, er)
+		view.rooms = append(view.rooms, exposedRoom{room: r, source: w.source, labels: sortedLabels(s.labelNames, w.labelValues)})
 	}
 	for id, r := range a.rooms {
 		if keep[id] == nil {
@@ -166,7 +150,29 @@ func (a *app) rebuild(now time.Time) {
 		l.nudge()
 	}
 	a.passes.recount(a.rooms, now)
+	a.publish(view)
+}
+
+// publish renders every room of a new exposed view and makes it the one
+// scrapes read; a.mu is held.
+func (a *app) publish(view *exposed) {
+	view.sources = map[string]int{}
+	for i := range view.rooms {
+		view.sources[view.rooms[i].source]++
+	}
+	view.blocks = make([]atomic.Pointer[blockText], (len(view.rooms)+blockRooms-1)/blockRooms)
+	for i := range view.blocks {
+		view.blocks[i].Store(renderBlock(view, i))
+	}
 	a.exposed.Store(view)
+}
+
+// render publishes r's series as they stand, with the rest of its block;
+// a.mu is held.
+func (a *app) render(r *room) {
+	if v := a.exposed.Load(); v != nil && r.slot < len(v.rooms) && v.rooms[r.slot].room == r {
+		v.blocks[r.slot/blockRooms].Store(renderBlock(v, r.slot/blockRooms))
+	}
 }
 
 // unwatch takes a room out of every lane's queue; a.mu is held.
@@ -185,14 +191,15 @@ func (a *app) dropDiscovered(r *room, now time.Time) {
 	delete(a.rooms, r.id)
 	a.unwatch(r)
 	old := a.exposed.Load()
-	view := *old
-	view.rooms = make([]exposedRoom, 0, len(old.rooms))
+	view := &exposed{labelNames: old.labelNames, appLabelValues: old.appLabelValues, creds: old.creds, staleAfter: old.staleAfter,
+		rooms: make([]exposedRoom, 0, len(old.rooms))}
 	for _, er := range old.rooms {
 		if er.room != r {
+			er.room.slot = len(view.rooms)
 			view.rooms = append(view.rooms, er)
 		}
 	}
-	a.exposed.Store(&view)
+	a.publish(view)
 	a.passes.recount(a.rooms, now)
 }
 

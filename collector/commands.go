@@ -35,7 +35,7 @@ type roomCommand struct {
 	// fetch asks the command about roomID; the answer is stored by store.
 	fetch func(ctx context.Context, api liveAPI, roomID string) (any, error)
 	// store publishes an answer of fetch, received at now, as r's snapshot.
-	store func(r *room, answer any, now time.Time, in labelInterner)
+	store func(r *room, answer any, now time.Time)
 	// missing publishes that the room does not exist, at now.
 	missing func(r *room, now time.Time)
 	// failed publishes that a refresh got no definitive answer.
@@ -52,8 +52,8 @@ var roomCommands = [laneCount]*roomCommand{
 		fetch: func(ctx context.Context, api liveAPI, roomID string) (any, error) {
 			return api.GetRoomInfo(ctx, roomID)
 		},
-		store: func(r *room, answer any, now time.Time, in labelInterner) {
-			r.info.Store(withRoom(answer.(tencent.RoomInfo), now, in))
+		store: func(r *room, answer any, now time.Time) {
+			r.info.Store(withRoom(answer.(tencent.RoomInfo), now))
 		},
 		missing: func(r *room, now time.Time) { r.info.Store(withMissing(now)) },
 		failed:  func(r *room) { r.info.Store(r.info.Load().failed()) },
@@ -65,7 +65,7 @@ var roomCommands = [laneCount]*roomCommand{
 			list, err := api.GetMemberList(ctx, roomID, "")
 			return list.MemberCount, err
 		},
-		store: func(r *room, answer any, now time.Time, _ labelInterner) {
+		store: func(r *room, answer any, now time.Time) {
 			r.members.Store(&countSnapshot{value: answer.(int64), at: now})
 		},
 		missing: func(r *room, _ time.Time) { r.members.Store(nil) },
@@ -77,7 +77,7 @@ var roomCommands = [laneCount]*roomCommand{
 		fetch: func(ctx context.Context, api liveAPI, roomID string) (any, error) {
 			return api.GetRoomStats(ctx, roomID)
 		},
-		store: func(r *room, answer any, now time.Time, _ labelInterner) {
+		store: func(r *room, answer any, now time.Time) {
 			r.stats.Store(&statsSnapshot{stats: answer.(tencent.RoomStats), at: now})
 		},
 		missing: func(r *room, _ time.Time) { r.stats.Store(nil) },

@@ -29,6 +29,7 @@ type discovery struct {
 	pass     uint64 // of the last complete pass
 	prevPass uint64 // of the complete pass before it
 	pages    int    // pages of the last complete pass
+	listed   int    // watched rooms the last complete pass listed
 }
 
 // listedRoom is what a listing page showed of a room, and when.
@@ -127,7 +128,7 @@ func (a *app) discover(ctx context.Context) {
 			d.set(nil)
 			a.mu.Lock()
 			d.attempt++
-			d.prevPass, d.pass = d.pass, d.attempt // no room is listed any more
+			d.prevPass, d.pass, d.listed = d.pass, d.attempt, 0 // no room is listed any more
 			a.rebuild(time.Now())
 			a.mu.Unlock()
 		}
@@ -223,6 +224,7 @@ func (a *app) publishListed(page []tencent.RoomSummary, listing map[string]liste
 // listed publishes one listed room; a.mu is held.
 func (a *app) listed(r *room, e listedRoom) {
 	r.info.Store(r.info.Load().listed(e.views, e.activity, e.at))
+	a.render(r)
 	r.listedPass = a.discovery.attempt
 	if t := r.tasks[laneInfo]; !t.inRefresh && !t.started.IsZero() && !t.hinted {
 		a.lanes[laneInfo].queue.schedule(t, latest(t.due, t.started.Add(a.listedInterval(t))))
@@ -235,10 +237,13 @@ func (a *app) listed(r *room, e listedRoom) {
 // or no longer public), so that its get_room_info goes at once; a.mu is held.
 func (a *app) applyListing(listing map[string]listedRoom, pages int, now time.Time) {
 	d := a.discovery
-	d.prevPass, d.pass, d.pages = d.pass, d.attempt, pages
+	d.prevPass, d.pass, d.pages, d.listed = d.pass, d.attempt, pages, 0
 	refreshed := 0
 	for id, r := range a.rooms {
 		e, listed := listing[id]
+		if listed {
+			d.listed++
+		}
 		switch {
 		case listed && r.listedPass != d.pass:
 			a.listed(r, e)

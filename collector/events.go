@@ -62,15 +62,18 @@ func (a *app) event(ev tencent.Event, now time.Time) {
 		}
 		a.metrics.hinted(a.id, a.hint(ev.RoomID, at))
 	case tencent.CallbackAfterMemberStateChanged:
-		r := a.watched(ev.RoomID)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		r := a.rooms[ev.RoomID]
 		if r == nil {
 			return
 		}
 		counts := r.memberEvents.Load()
 		if counts == nil {
-			r.memberEvents.CompareAndSwap(nil, &memberEvents{})
-			counts = r.memberEvents.Load()
+			counts = &memberEvents{}
+			r.memberEvents.Store(counts)
 		}
+		defer a.render(r)
 		i := len(memberCauses) - 1
 		for j, cause := range memberCauses {
 			if cause == ev.Cause {
@@ -83,9 +86,3 @@ func (a *app) event(ev tencent.Event, now time.Time) {
 	}
 }
 
-// watched returns the watched room id, or nil.
-func (a *app) watched(id string) *room {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.rooms[id]
-}

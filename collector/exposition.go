@@ -2,6 +2,7 @@ package collector
 
 import (
 	"slices"
+	"sync/atomic"
 	"strconv"
 	"strings"
 	"time"
@@ -35,27 +36,22 @@ type exposed struct {
 	labelNames     []string // of room series
 	appLabelValues []string
 	rooms          []exposedRoom
+	blocks         []atomic.Pointer[blockText] // the rooms' series, rendered (text.go)
+	sources        map[string]int              // rooms by source
 	creds          *credentials
 	staleAfter     time.Duration
 }
 
 // exposedRoom is a watched room with where it comes from and its labels.
 type exposedRoom struct {
-	room        *room
-	source      string           // sourceConfig, sourceFile or sourceDiscovery
-	labelValues []string         // in the order of the view's label names
-	labels      []*dto.LabelPair // sorted by name
+	room   *room
+	source string      // sourceConfig, sourceFile or sourceDiscovery
+	labels []labelPair // sorted by name
 }
 
 // count returns the number of rooms from source.
 func (v *exposed) count(source string) int {
-	n := 0
-	for i := range v.rooms {
-		if v.rooms[i].source == source {
-			n++
-		}
-	}
-	return n
+	return v.sources[source]
 }
 
 // roomHelpSuffix tells readers where room values come from.
@@ -125,7 +121,7 @@ func newRoomFamilies(n int) *roomFamilies {
 	var families roomFamilies
 	for i := range roomFamilyDefs {
 		def := &roomFamilyDefs[i]
-		name, help := namespace+"_room_"+def.name, def.help+roomHelpSuffix
+		name, help := familyNames[i], def.help+roomHelpSuffix
 		families[i] = &dto.MetricFamily{Name: &name, Help: &help, Type: def.kind.Enum(), Metric: make([]*dto.Metric, 0, n)}
 	}
 	return &families
@@ -143,7 +139,8 @@ func (families *roomFamilies) nonEmpty() []*dto.MetricFamily {
 }
 
 // roomFamilies builds the room series of every app from the rooms' latest
-// snapshots; families without series are left out.
+// snapshots, for the formats other than text; families without series are
+// left out.
 func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
 	var views []*exposed
 	rooms := 0
@@ -156,175 +153,37 @@ func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
 	families := newRoomFamilies(rooms)
 	for _, v := range views {
 		for i := range v.rooms {
-			er := &v.rooms[i]
-			families.add(er.labels, er.room, now, v.staleAfter)
+			families.add(v.rooms[i].labels, v.rooms[i].room, now, v.staleAfter)
 		}
 	}
 	return families.nonEmpty()
 }
 
-// roomSample is the storage of one room sample; a room's samples are
-// allocated together and must not move once appended.
-type roomSample struct {
-	metric  dto.Metric
-	gauge   dto.Gauge
-	counter dto.Counter
-	value   float64
-}
-
-// add adds one room's series as spec'd by their freshness: values only
-// while fresh, the two refresh series always once known. labels are the
-// room's label pairs, sorted by name.
-func (families *roomFamilies) add(labels []*dto.LabelPair, r *room, now time.Time, staleAfter time.Duration) {
-	s := r.info.Load()
-	show := s.show(now, staleAfter)
-	members := r.members.Load()
-	if members != nil && (now.Sub(members.at) > staleAfter || s.known && !s.exists) {
-		members = nil
-	}
-	stats := r.stats.Load()
-	if stats != nil && (now.Sub(stats.at) > staleAfter || s.known && !s.exists) {
-		stats = nil
-	}
-
-	// One allocation holds every sample of the room.
-	n := 1
-	if s.known {
-		n += 2
-	}
-	if show.values {
-		n += 2
-	}
-	if show.info {
-		n += famInfo - famExists - 2
-	}
-	if members != nil {
-		n++
-	}
-	if stats != nil {
-		n += famMessages - famMembers
-	}
-	var memberCounts [len(memberCauses)]int64
-	if events := r.memberEvents.Load(); events != nil {
-		for i := range events {
-			if memberCounts[i] = events[i].Load(); memberCounts[i] > 0 {
-				n++
-			}
+// add adds the series of room r, with labels (sorted by name), that are
+// fresh at now.
+func (families *roomFamilies) add(labels []labelPair, r *room, now time.Time, staleAfter time.Duration) {
+	st := loadRoom(r)
+	st.eachSample(func(fam int, extra []labelPair, value float64) {
+		if !visible(fam, &st.at, now, staleAfter) {
+			return
 		}
-	}
-	samples := make([]roomSample, 0, n)
-	addWith := func(fam int, labels []*dto.LabelPair, v float64) {
-		samples = append(samples, roomSample{value: v})
-		sm := &samples[len(samples)-1]
-		sm.metric.Label = labels
+		m := &dto.Metric{Label: dtoLabels(mergeLabels(labels, extra))}
 		if roomFamilyDefs[fam].kind == dto.MetricType_COUNTER {
-			sm.counter.Value = &sm.value
-			sm.metric.Counter = &sm.counter
+			m.Counter = &dto.Counter{Value: &value}
 		} else {
-			sm.gauge.Value = &sm.value
-			sm.metric.Gauge = &sm.gauge
+			m.Gauge = &dto.Gauge{Value: &value}
 		}
-		families[fam].Metric = append(families[fam].Metric, &sm.metric)
-	}
-	add := func(fam int, v float64) { addWith(fam, labels, v) }
-
-	add(famRefreshSuccess, boolValue(s.refreshOK))
-	if s.known {
-		add(famLastRefresh, float64(s.lastDefinitive.UnixNano())/1e9)
-		if show.exists {
-			add(famExists, boolValue(s.exists))
-		}
-	}
-	if show.values {
-		add(famViews, float64(s.views))
-		add(famActivity, float64(s.activity))
-	}
-	if show.info {
-		info := s.info
-		add(famMaxMembers, float64(info.MaxMemberCount))
-		add(famMaxSeats, float64(info.MaxSeatCount))
-		add(famSeatEnabled, boolValue(info.IsSeatEnabled))
-		add(famMessageDisabled, boolValue(info.IsMessageDisabled))
-		add(famPublicVisible, boolValue(info.IsPublicVisible))
-		add(famCreateTime, float64(info.CreateTime))
-	}
-	if members != nil {
-		add(famMembers, float64(members.value))
-	}
-	if stats != nil {
-		st := &stats.stats
-		add(famViewers, float64(st.TotalViewers))
-		add(famGiftsSent, float64(st.TotalGiftsSent))
-		add(famGiftCoins, float64(st.TotalGiftCoins))
-		add(famUniqueGiftSenders, float64(st.TotalUniqueGiftSenders))
-		add(famLikes, float64(st.TotalLikesReceived))
-		add(famMessages, float64(st.TotalMsgCount))
-	}
-	if show.info {
-		addWith(famInfo, mergeLabels(labels, s.infoLabels), 1)
-	}
-	for i, n := range memberCounts {
-		if n > 0 {
-			addWith(famMemberEvents, mergeLabels(labels, causePairs[i:i+1]), float64(n))
-		}
-	}
+		families[fam].Metric = append(families[fam].Metric, m)
+	})
 }
 
-// causePairs are the cause label pairs of memberCauses.
-var causePairs = func() []*dto.LabelPair {
-	pairs := make([]*dto.LabelPair, len(memberCauses))
-	for i, cause := range memberCauses {
-		pairs[i] = labelInterner(nil).pair(labelCause, cause)
+// dtoLabels returns labels as label pairs of the client model.
+func dtoLabels(labels []labelPair) []*dto.LabelPair {
+	pairs := make([]*dto.LabelPair, len(labels))
+	for i := range labels {
+		pairs[i] = &dto.LabelPair{Name: &labels[i].name, Value: &labels[i].value}
 	}
 	return pairs
-}()
-
-// labelPairs returns the pairs of names and values, sorted by name; pairs
-// that many series repeat come from in.
-func labelPairs(names, values []string, in labelInterner) []*dto.LabelPair {
-	pairs := make([]*dto.LabelPair, len(names))
-	for i := range names {
-		pairs[i] = in.pair(names[i], values[i])
-	}
-	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return pairs
-}
-
-// uniqueLabels are the labels whose values differ from room to room, never
-// shared.
-var uniqueLabels = map[string]bool{labelRoomID: true, "room_name": true, "owner_account": true}
-
-// labelInterner hands out one shared pair for each label value that many
-// rooms repeat (the app's labels, room labels, room types), so that a room
-// holds only the pairs unique to it. A nil interner shares nothing. The
-// app's mutex guards it.
-type labelInterner map[[2]string]*dto.LabelPair
-
-// pair returns the pair name=value.
-func (in labelInterner) pair(name, value string) *dto.LabelPair {
-	if in == nil || uniqueLabels[name] {
-		return &dto.LabelPair{Name: &name, Value: &value}
-	}
-	key := [2]string{name, value}
-	if p := in[key]; p != nil {
-		return p
-	}
-	p := &dto.LabelPair{Name: &name, Value: &value}
-	in[key] = p
-	return p
-}
-
-// mergeLabels merges two label pair lists sorted by name into a new one.
-func mergeLabels(a, b []*dto.LabelPair) []*dto.LabelPair {
-	out := make([]*dto.LabelPair, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if a[0].GetName() < b[0].GetName() {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }
 
 // App-level descriptors, labelled by sdkappid only (and api or source).

@@ -189,12 +189,7 @@ func (a *app) status() appStatus {
 		qps:         s.qps,
 		discovering: s.discovery.enabled,
 	}
-	listed := 0
-	for _, r := range a.rooms {
-		if a.listedNow(r) {
-			listed++
-		}
-	}
+	listed := min(a.discovery.listed, len(a.rooms))
 	perRefresh := float64(len(a.rooms)) / s.refreshInterval.Seconds()
 	for kind := range st.required {
 		st.required[kind] = perRefresh

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -256,3 +257,13 @@ type nopLogger struct{}
 
 // Log implements log.Logger.
 func (nopLogger) Log(...any) error { return nil }
+
+// runtimeAlloc is the process's cumulative heap allocation.
+type runtimeAlloc struct{ bytes uint64 }
+
+// read takes the current figure.
+func (r *runtimeAlloc) read() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	r.bytes = m.TotalAlloc
+}

@@ -138,7 +138,7 @@ func (a *app) record(l *lane, t *task, answer any, j judgement, sent time.Time, 
 		t.end()
 		l.queue.schedule(t, at)
 	case j.Class == tencent.ClassOK:
-		l.cmd.store(r, answer, now, a.labels)
+		l.cmd.store(r, answer, now)
 		a.metrics.refreshed(a.id, l.name, 1)
 		a.conclude(l, t, true, now)
 	case j.Class == tencent.ClassRoomMissing && l.kind == laneInfo && r.source == sourceDiscovery:
@@ -155,6 +155,9 @@ func (a *app) record(l *lane, t *task, answer any, j judgement, sent time.Time, 
 		}
 		l.cmd.failed(r)
 		a.conclude(l, t, false, now)
+	}
+	if !r.removed {
+		a.render(r)
 	}
 	l.nudge()
 }

@@ -83,7 +83,7 @@ func (a *app) probe(ctx context.Context, roomID string) (*roomSnapshot, error) {
 	a.metrics.observe(a.id, l.name, j.code, time.Since(start))
 	switch j.Class {
 	case tencent.ClassOK:
-		return withRoom(info, time.Now(), nil), nil
+		return withRoom(info, time.Now()), nil
 	case tencent.ClassRoomMissing:
 		return withMissing(time.Now()), nil
 	case tencent.ClassRateLimited:
@@ -92,15 +92,15 @@ func (a *app) probe(ctx context.Context, roomID string) (*roomSnapshot, error) {
 	return emptySnapshot, nil
 }
 
-// probeLabels returns the label pairs of a probed room: those of the room
-// when it is watched, else the app's labels.
-func (v *exposed) probeLabels(sdkappid, roomID string) []*dto.LabelPair {
+// probeLabels returns the labels of a probed room: those of the room when
+// it is watched, else the app's labels.
+func (v *exposed) probeLabels(sdkappid, roomID string) []labelPair {
 	for i := range v.rooms {
 		if v.rooms[i].room.id == roomID {
 			return v.rooms[i].labels
 		}
 	}
-	return labelPairs(v.labelNames, unconfiguredValues(v.labelNames, v.appLabelValues, sdkappid, roomID), nil)
+	return sortedLabels(v.labelNames, unconfiguredValues(v.labelNames, v.appLabelValues, sdkappid, roomID))
 }
 
 // gaugeFamily returns a family of one unlabelled gauge sample.

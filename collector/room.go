@@ -27,6 +27,7 @@ type room struct {
 	// memberEvents counts member-state webhooks; nil until the first.
 	memberEvents atomic.Pointer[memberEvents]
 
+	slot       int              // index in the app's exposed rooms
 	source     string           // sourceConfig, sourceFile or sourceDiscovery
 	tasks      [laneCount]*task // per lane, nil while the lane is off
 	removed    bool             // no longer watched

@@ -1,10 +1,7 @@
 package collector
 
 import (
-	"strings"
 	"time"
-
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
 )
@@ -38,23 +35,19 @@ type roomSnapshot struct {
 	// the latest answer that carried them, received at valuesAt.
 	views, activity int64
 	valuesAt        time.Time
-	// infoLabels are the labels of tencent_live_room_info that come from
-	// info, sorted by name.
-	infoLabels []*dto.LabelPair
 }
 
 // emptySnapshot is the state of a room never refreshed.
 var emptySnapshot = &roomSnapshot{}
 
 // withRoom returns the snapshot after a get_room_info answer that returned
-// the room; in shares the info label pairs that many rooms repeat.
-func withRoom(info tencent.RoomInfo, at time.Time, in labelInterner) *roomSnapshot {
-	values := []string{info.RoomName, info.RoomType, info.OwnerAccount, info.TakeSeatMode, strings.Join(info.Category, ",")}
+// the room. Fields no series shows (CoverURL, Notice) are not kept.
+func withRoom(info tencent.RoomInfo, at time.Time) *roomSnapshot {
+	info.CoverURL, info.Notice = "", ""
 	return &roomSnapshot{
 		known: true, exists: true, lastDefinitive: at, refreshOK: true,
 		info: &info, infoAt: at,
 		views: info.ViewCount, activity: info.ActivityStatus, valuesAt: at,
-		infoLabels: labelPairs(infoLabels, values, in),
 	}
 }
 
@@ -86,26 +79,6 @@ func (s *roomSnapshot) failed() *roomSnapshot {
 	next := *s
 	next.refreshOK = false
 	return &next
-}
-
-// shown says which of a snapshot's values a scrape at now shows.
-type shown struct {
-	exists bool // the exists series
-	values bool // views_total and activity_status
-	info   bool // the other get_room_info values and the info series
-}
-
-// show returns what a scrape at now shows of the snapshot: each value while
-// it is younger than staleAfter, and the room's values only while the room
-// exists.
-func (s *roomSnapshot) show(now time.Time, staleAfter time.Duration) shown {
-	fresh := func(at time.Time) bool { return now.Sub(at) <= staleAfter }
-	exists := s.known && fresh(s.lastDefinitive)
-	return shown{
-		exists: exists,
-		values: exists && s.exists && fresh(s.valuesAt),
-		info:   exists && s.exists && s.info != nil && fresh(s.infoAt),
-	}
 }
 
 // countSnapshot is a room's get_member_list answer: people in the room.

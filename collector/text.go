@@ -1,0 +1,391 @@
+package collector
+
+import (
+	"compress/gzip"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+)
+
+// Pre-rendered room series.
+//
+// A scrape of tens of thousands of rooms must not rebuild their series: a
+// room's values change at most once per refresh, its series are read at
+// every scrape of every Prometheus. So whenever a room's state changes (an
+// answer, a listing page, a webhook, a reload that relabels it), its series
+// are rendered in the Prometheus text format, with those of the other rooms
+// of its block (blockRooms consecutive rooms of the app), family after
+// family, and published. A text scrape writes each family's HELP and TYPE,
+// then each block's lines of that family with one write, straight to the
+// response (through gzip when asked), allocating nothing per room. Blocks
+// rather than single rooms keep the writes few: a scrape costs about what
+// copying its bytes does.
+//
+// Staleness still applies at scrape time: each family belongs to a value
+// group (familyGroups). A block keeps, per group, the oldest time of its
+// rooms' values; while that is younger than stale_after, the block's lines
+// of a family go out whole, else room by room, each while its own values
+// are fresh (visible). No re-rendering is needed when a value ages.
+//
+// Other formats (protobuf) are served from metric families built from the
+// same snapshots by the Gatherer; a test keeps the two equal.
+
+// blockRooms is how many rooms a block renders together: re-rendering a
+// block costs tens of microseconds per change, and a scrape makes one write
+// per block and family.
+const blockRooms = 64
+
+// blockText is the series of a block of rooms rendered in the text format.
+type blockText struct {
+	buf    []byte
+	ends   [roomFamilyCount]uint32 // family f's lines are buf[ends[f-1]:ends[f]]
+	oldest [groupCount]int64       // per value group, the oldest of the rooms' times, Unix ns; 0 for none
+	rooms  []renderedRoom
+}
+
+// renderedRoom is where one room's lines lie in its block, and when its
+// values arrived.
+type renderedRoom struct {
+	ends [roomFamilyCount]uint32 // its lines of family f end here
+	at   [groupCount]int64       // when each value group's values arrived, Unix ns; 0 for none
+}
+
+// renderScratch holds the per-room lines of a block being rendered.
+type renderScratch struct {
+	buf  []byte
+	ends [][roomFamilyCount]uint32
+}
+
+// scratches reuses render scratches.
+var scratches = sync.Pool{New: func() any { return new(renderScratch) }}
+
+// renderBlock renders block i of view.
+func renderBlock(view *exposed, i int) *blockText {
+	rooms := view.rooms[i*blockRooms : min(len(view.rooms), (i+1)*blockRooms)]
+	sc := scratches.Get().(*renderScratch)
+	defer scratches.Put(sc)
+	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
+	b := &blockText{rooms: make([]renderedRoom, len(rooms))}
+	for k := range rooms {
+		st := loadRoom(rooms[k].room)
+		for g, at := range st.at {
+			if !at.IsZero() {
+				ns := at.UnixNano()
+				b.rooms[k].at[g] = ns
+				if b.oldest[g] == 0 || ns < b.oldest[g] {
+					b.oldest[g] = ns
+				}
+			}
+		}
+		var ends [roomFamilyCount]uint32
+		fam := 0
+		st.eachSample(func(f int, extra []labelPair, value float64) {
+			for ; fam < f; fam++ {
+				ends[fam] = uint32(len(sc.buf))
+			}
+			sc.buf = appendSample(sc.buf, familyNames[f], rooms[k].labels, extra, value)
+		})
+		for ; fam < roomFamilyCount; fam++ {
+			ends[fam] = uint32(len(sc.buf))
+		}
+		sc.ends = append(sc.ends, ends)
+	}
+	// Family after family, room after room.
+	b.buf = make([]byte, 0, len(sc.buf))
+	for f := range roomFamilyCount {
+		for k := range rooms {
+			start := uint32(0)
+			switch {
+			case f > 0:
+				start = sc.ends[k][f-1]
+			case k > 0:
+				start = sc.ends[k-1][roomFamilyCount-1]
+			}
+			b.buf = append(b.buf, sc.buf[start:sc.ends[k][f]]...)
+			b.rooms[k].ends[f] = uint32(len(b.buf))
+		}
+		b.ends[f] = uint32(len(b.buf))
+	}
+	return b
+}
+
+// writeFamily writes the block's lines of family fam that are fresh at now
+// (given as Unix ns, and staleAfter as ns), calling header before the first.
+func (b *blockText) writeFamily(w io.Writer, fam int, now, staleAfter int64, header func()) {
+	start := uint32(0)
+	if fam > 0 {
+		start = b.ends[fam-1]
+	}
+	if start == b.ends[fam] {
+		return
+	}
+	if visibleAt(fam, &b.oldest, now, staleAfter) {
+		header()
+		_, _ = w.Write(b.buf[start:b.ends[fam]])
+		return
+	}
+	for k := range b.rooms {
+		r := &b.rooms[k]
+		if r.ends[fam] > start && visibleAt(fam, &r.at, now, staleAfter) {
+			header()
+			_, _ = w.Write(b.buf[start:r.ends[fam]])
+		}
+		start = r.ends[fam]
+	}
+}
+
+// visibleAt is visible with times as Unix ns, 0 for none (never stale: a
+// group without a time has no lines).
+func visibleAt(fam int, at *[groupCount]int64, now, staleAfter int64) bool {
+	fresh := func(g int) bool { return at[g] == 0 || now-at[g] <= staleAfter }
+	switch g := familyGroups[fam]; g {
+	case groupAlways:
+		return true
+	case groupValues, groupInfo:
+		return fresh(groupExists) && fresh(g)
+	default:
+		return fresh(g)
+	}
+}
+
+// familyNames are the room families' full names.
+var familyNames = func() [roomFamilyCount]string {
+	var names [roomFamilyCount]string
+	for i, def := range roomFamilyDefs {
+		names[i] = namespace + "_room_" + def.name
+	}
+	return names
+}()
+
+// appendSample appends one sample line: name, the labels of a and b merged
+// in name order (each sorted), and the value.
+func appendSample(buf []byte, name string, a, b []labelPair, value float64) []byte {
+	buf = append(buf, name...)
+	buf = append(buf, '{')
+	first := true
+	for len(a) > 0 || len(b) > 0 {
+		var l labelPair
+		if len(b) == 0 || len(a) > 0 && a[0].name < b[0].name {
+			l, a = a[0], a[1:]
+		} else {
+			l, b = b[0], b[1:]
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = append(buf, l.name...)
+		buf = append(buf, '=', '"')
+		buf = appendEscaped(buf, l.value, true)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, '}', ' ')
+	buf = appendFloat(buf, value)
+	return append(buf, '\n')
+}
+
+// appendEscaped appends s escaped as the text format wants: backslash and
+// newline always, the double quote inside label values.
+func appendEscaped(buf []byte, s string, quote bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			buf = append(buf, '\\', '\\')
+		case c == '\n':
+			buf = append(buf, '\\', 'n')
+		case c == '"' && quote:
+			buf = append(buf, '\\', '"')
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}
+
+// appendFloat appends a sample value as the text format's encoder writes it.
+func appendFloat(buf []byte, f float64) []byte {
+	switch {
+	case f == 1:
+		return append(buf, '1')
+	case f == 0:
+		return append(buf, '0')
+	case f == -1:
+		return append(buf, "-1"...)
+	case math.IsNaN(f):
+		return append(buf, "NaN"...)
+	case math.IsInf(f, +1):
+		return append(buf, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(buf, "-Inf"...)
+	}
+	return strconv.AppendFloat(buf, f, 'g', -1, 64)
+}
+
+// familyHeaders are the HELP and TYPE lines of each room family.
+var familyHeaders = func() [roomFamilyCount][]byte {
+	var headers [roomFamilyCount][]byte
+	for i, def := range roomFamilyDefs {
+		var b []byte
+		b = append(b, "# HELP "+familyNames[i]+" "...)
+		b = appendEscaped(b, def.help+roomHelpSuffix, false)
+		b = append(b, "\n# TYPE "+familyNames[i]+" "+strings.ToLower(def.kind.String())+"\n"...)
+		headers[i] = b
+	}
+	return headers
+}()
+
+// familyOrder lists the room families by name, the order of the exposition.
+var familyOrder = func() []int {
+	order := make([]int, roomFamilyCount)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(familyNames[a], familyNames[b]) })
+	return order
+}()
+
+// writeRoomFamily writes family fam's header and every block's lines of it
+// that are fresh at now.
+func writeRoomFamily(w io.Writer, fam int, views []*exposed, now time.Time) {
+	wrote := false
+	header := func() {
+		if !wrote {
+			_, _ = w.Write(familyHeaders[fam])
+			wrote = true
+		}
+	}
+	ns := now.UnixNano()
+	for _, v := range views {
+		for i := range v.blocks {
+			v.blocks[i].Load().writeFamily(w, fam, ns, int64(v.staleAfter), header)
+		}
+	}
+}
+
+// WriteText writes the registry's families and the room series in the
+// Prometheus text format, sorted by family name, to w.
+func (f *Fetcher) WriteText(w io.Writer, registry prometheus.Gatherer) error {
+	families, gatherErr := registry.Gather()
+	var views []*exposed
+	for _, a := range f.appList() {
+		if v := a.exposed.Load(); v != nil {
+			views = append(views, v)
+		}
+	}
+	// Room lines go out a block at a time, large enough to need no buffer.
+	ew := &errWriter{w: w}
+	now := time.Now()
+	rooms := familyOrder
+	for _, mf := range families {
+		for len(rooms) > 0 && familyNames[rooms[0]] < mf.GetName() {
+			writeRoomFamily(ew, rooms[0], views, now)
+			rooms = rooms[1:]
+		}
+		if _, err := expfmt.MetricFamilyToText(ew, mf); err != nil {
+			return err
+		}
+	}
+	for _, fam := range rooms {
+		writeRoomFamily(ew, fam, views, now)
+	}
+	if ew.err != nil {
+		return ew.err
+	}
+	return gatherErr
+}
+
+// errWriter writes to w until a write fails, and keeps that error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Write implements io.Writer.
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// HandlerOpts configure the /metrics handler.
+type HandlerOpts struct {
+	// ErrorLog receives errors of the other formats' path; nil for none.
+	ErrorLog promhttp.Logger
+	// MaxRequestsInFlight bounds concurrent scrapes; 0 for no bound.
+	MaxRequestsInFlight int
+}
+
+// gzipWriters reuses gzip writers across scrapes.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// NewHandler returns the /metrics handler of registry's metrics and f's
+// rooms: the text format from the pre-rendered room series, gzipped when
+// the client accepts it; any other format Prometheus negotiates from the
+// Gatherer's metric families.
+func NewHandler(registry prometheus.Gatherer, f *Fetcher, opts HandlerOpts) http.Handler {
+	other := promhttp.HandlerFor(NewGatherer(registry, f), promhttp.HandlerOpts{ErrorLog: opts.ErrorLog})
+	var inFlight chan struct{}
+	if opts.MaxRequestsInFlight > 0 {
+		inFlight = make(chan struct{}, opts.MaxRequestsInFlight)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if inFlight != nil {
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+			default:
+				http.Error(w, "Limit of concurrent requests reached, try again later.", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		format := expfmt.Negotiate(req.Header)
+		if format.FormatType() != expfmt.TypeTextPlain {
+			other.ServeHTTP(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", string(format))
+		out := io.Writer(w)
+		if acceptsGzip(req.Header) {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzipWriters.Get().(*gzip.Writer)
+			gz.Reset(w)
+			defer func() {
+				_ = gz.Close()
+				gzipWriters.Put(gz)
+			}()
+			out = gz
+		}
+		if err := f.WriteText(out, registry); err != nil && opts.ErrorLog != nil {
+			opts.ErrorLog.Println("error writing the metrics:", err)
+		}
+	})
+}
+
+// acceptsGzip reports whether the request accepts a gzipped answer: gzip
+// is listed in Accept-Encoding with a quality above 0.
+func acceptsGzip(h http.Header) bool {
+	for _, part := range strings.Split(h.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		q, found := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if v, err := strconv.ParseFloat(q, 64); found && err == nil && v <= 0 {
+			return false
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,215 @@
+package collector
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
+	"github.com/tencent-live-exporter/tencent_live_exporter/collector/tencent"
+)
+
+// textOf encodes families in the text format with client_golang's encoder.
+func textOf(t testing.TB, families []*dto.MetricFamily) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, mf := range families {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// scrape returns what /metrics answers for the accept and encoding headers.
+func scrape(t testing.TB, h http.Handler, accept, encoding string) (*httptest.ResponseRecorder, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Accept-Encoding", encoding)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	body := w.Body.Bytes()
+	if w.Header().Get("Content-Encoding") == "gzip" {
+		body = gunzip(t, body)
+	}
+	return w, string(body)
+}
+
+func TestPrerenderedTextEqualsTheEncodedFamilies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Rooms in every state: fresh, missing, failed, listed, with
+		// members, statistics and member events, one gone stale, label
+		// values that need escaping.
+		sim := startSim(t, livesim.Options{})
+		for _, id := range []string{"ok", "quoted\"and\\back", "listed-1", "listed-2"} {
+			sim.PutRoom(testAppID, liveRoom(id))
+		}
+		odd := liveRoom("odd")
+		odd.Info.RoomName = "line\nbreak \"quoted\" back\\slash 直播间"
+		sim.PutRoom(testAppID, odd)
+		sim.PutRoom(testAppID, livesim.Room{ID: "gateway", Behaviour: livesim.Behaviour{Gateway: true}})
+		tf := startFetcher(t, sim, appConfig(sim.URL(), "refresh_interval: 10s\nstale_after: 30s\nmax_retries: 0",
+			"qps: 50\nmembers: {enabled: true, qps: 10}\nstats: {enabled: true, qps: 10}\ndiscovery: {enabled: true, interval: 1m, qps: 2}\nlabels: {env: \"pr\\\\od\"}",
+			`ok`, `{id: "quoted\"and\\back", labels: {team: "a\nb"}}`, "odd", "missing", "gateway"))
+		waitFor(t, "every room is known", func() bool { return len(tf.series(t, "tencent_live_room_likes_total")) >= 5 })
+		tf.Event(testAppID, tencent.Event{Command: tencent.CallbackAfterMemberStateChanged, RoomID: "ok", Cause: tencent.CauseEnter, Members: 2})
+		sim.PutRoom(testAppID, livesim.Room{ID: "ok", Behaviour: livesim.Behaviour{Gateway: true}})
+		time.Sleep(45 * time.Second) // "ok" fails from now on and turns stale
+
+		registry := prometheus.NewRegistry()
+		registry.MustRegister(NewCollector(tf.Fetcher))
+		handler := NewHandler(registry, tf.Fetcher, HandlerOpts{})
+		families, err := NewGatherer(registry, tf.Fetcher).Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := textOf(t, families)
+		for _, encoding := range []string{"identity", "gzip"} {
+			w, got := scrape(t, handler, "text/plain", encoding)
+			if got != want {
+				t.Errorf("%s text differs from the encoded families:\n got %s\nwant %s", encoding, got, want)
+			}
+			if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+				t.Errorf("Content-Type %q", ct)
+			}
+		}
+		if !strings.Contains(want, `room_name="line\nbreak \"quoted\" back\\slash 直播间"`) || !strings.Contains(want, `team="a\nb"`) {
+			t.Errorf("escaped label values missing from:\n%s", want)
+		}
+		if strings.Contains(want, `tencent_live_room_views_total{env="pr\\od",room_id="ok"`) {
+			t.Error("the stale room's values are still shown")
+		}
+
+		// Protobuf takes the families' path: the same series and values.
+		w, _ := scrape(t, handler, string(expfmt.NewFormat(expfmt.TypeProtoDelim)), "identity")
+		if ct := w.Header().Get("Content-Type"); !strings.Contains(ct, "application/vnd.google.protobuf") {
+			t.Fatalf("protobuf negotiation answered %q", ct)
+		}
+		dec := expfmt.NewDecoder(w.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+		var decoded []*dto.MetricFamily
+		for {
+			mf := &dto.MetricFamily{}
+			if err := dec.Decode(mf); err != nil {
+				break
+			}
+			decoded = append(decoded, mf)
+		}
+		if got := textOf(t, decoded); got != want {
+			t.Errorf("protobuf series differ from the text ones:\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+func FuzzRenderedLineMatchesTheEncoder(f *testing.F) {
+	f.Add("room-1", "Room \"one\"", 12.5)
+	f.Add("a\\b", "line\nbreak", -1.0)
+	f.Add("直播", "\xff\xfe", 1e300)
+	f.Fuzz(func(t *testing.T, roomID, roomName string, value float64) {
+		labels := sortedLabels([]string{"sdkappid", "room_id", "env"}, []string{"1", roomID, "prod"})
+		extra := []labelPair{{"room_name", roomName}}
+		got := string(appendSample(nil, "tencent_live_room_info", labels, extra, value))
+
+		name := "tencent_live_room_info"
+		m := &dto.Metric{Label: dtoLabels(mergeLabels(labels, extra)), Gauge: &dto.Gauge{Value: &value}}
+		mf := &dto.MetricFamily{Name: &name, Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{m}}
+		want := textOf(t, []*dto.MetricFamily{mf})
+		want = want[strings.Index(want, "\n")+1:] // without the TYPE line
+		if got != want {
+			t.Fatalf("rendered %q, the encoder wrote %q", got, want)
+		}
+	})
+}
+
+func TestScrapeAllocatesLittlePerRoom(t *testing.T) {
+	f, registry := benchFetcher(10_000)
+	handler := NewHandler(registry, f, HandlerOpts{})
+	for _, encoding := range []string{"identity", "gzip"} {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", encoding)
+		w := &discardResponse{header: http.Header{}}
+		handler.ServeHTTP(w, req) // warm the pools
+		var before, after runtimeAlloc
+		before.read()
+		const scrapes = 5
+		for range scrapes {
+			handler.ServeHTTP(w, req)
+		}
+		after.read()
+		perRoom := float64(after.bytes-before.bytes) / scrapes / 10_000
+		t.Logf("%s: %.1f B allocated per room per scrape", encoding, perRoom)
+		if perRoom > 256 {
+			t.Errorf("%s: %.1f B per room per scrape, want at most 256", encoding, perRoom)
+		}
+	}
+}
+
+func TestHandlerLimitsConcurrentScrapes(t *testing.T) {
+	f, registry := benchFetcher(10)
+	handler := NewHandler(registry, f, HandlerOpts{MaxRequestsInFlight: 1})
+	block := make(chan struct{})
+	// A scrape is refused with 503 when the limit is reached: hold the
+	// only place with a writer that blocks.
+	blocking := &blockingResponse{header: http.Header{}, unblock: block, wrote: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		handler.ServeHTTP(blocking, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		close(done)
+	}()
+	<-blocking.wrote
+	w := httptest.NewRecorder()
+	handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	close(block)
+	<-done
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("second concurrent scrape: status %d, want 503", w.Code)
+	}
+}
+
+// blockingResponse blocks its first write until unblock is closed.
+type blockingResponse struct {
+	header  http.Header
+	unblock chan struct{}
+	wrote   chan struct{}
+	once    bool
+}
+
+// Header implements http.ResponseWriter.
+func (w *blockingResponse) Header() http.Header { return w.header }
+
+// WriteHeader implements http.ResponseWriter.
+func (w *blockingResponse) WriteHeader(int) {}
+
+// Write implements http.ResponseWriter.
+func (w *blockingResponse) Write(p []byte) (int, error) {
+	if !w.once {
+		w.once = true
+		close(w.wrote)
+		<-w.unblock
+	}
+	return len(p), nil
+}
+
+func TestTextPassesTheLinter(t *testing.T) {
+	f, registry := benchFetcher(3)
+	var b bytes.Buffer
+	if err := f.WriteText(&b, registry); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.New(&b).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
