@@ -85,4 +85,3 @@ func (a *app) event(ev tencent.Event, now time.Time) {
 		a.quota.Store(&roomQuota{created: ev.RoomCount, max: ev.MaxRoomCount})
 	}
 }
-

@@ -2,9 +2,9 @@ package collector
 
 import (
 	"slices"
-	"sync/atomic"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
