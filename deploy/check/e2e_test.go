@@ -181,6 +181,7 @@ scrape_configs:
 // Grafana's built-in interval variables.
 var dashboardVars = map[string]string{
 	"datasource":      "prometheus",
+	"cluster":         ".*",
 	"job":             "tencent_live",
 	"sdkappid":        demoApp,
 	"room_id":         ".*",
