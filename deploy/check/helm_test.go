@@ -18,6 +18,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -42,7 +43,7 @@ func runHelm(helm string, args ...string) ([]byte, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return out, fmt.Errorf("helm %s: %v\n%s%s", strings.Join(args, " "), err, stderr.String(), out)
+		return out, fmt.Errorf("helm %s: %w\n%s%s", strings.Join(args, " "), err, stderr.String(), out)
 	}
 	return out, nil
 }
@@ -145,10 +146,10 @@ func (o *chartObjects) add(obj any) error {
 }
 
 // renderChart runs helm template for the values file and decodes every
-// object strictly, checking the labels of each.
-func renderChart(t *testing.T, helm, valuesFile string) *chartObjects {
+// object strictly, checking the name, namespace and labels of each.
+func renderChart(t *testing.T, helm, release, valuesFile string) *chartObjects {
 	t.Helper()
-	out, err := runHelm(helm, "template", chartRelease, filepath.Join(repoRoot(t), ChartDir),
+	out, err := runHelm(helm, "template", release, filepath.Join(repoRoot(t), ChartDir),
 		"--namespace", chartNamespace, "--kube-version", chartKubeVersion, "--values", valuesFile)
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +178,18 @@ func renderChart(t *testing.T, helm, valuesFile string) *chartObjects {
 		}
 		if err := yaml.Unmarshal(doc, &meta); err != nil {
 			t.Fatal(err)
+		}
+		nameErrs := validation.IsDNS1123Subdomain(meta.Metadata.Name)
+		if _, ok := obj.(*corev1.Service); ok {
+			nameErrs = validation.IsDNS1035Label(meta.Metadata.Name)
+		}
+		if s, ok := obj.(*appsv1.StatefulSet); ok {
+			// Pods are <name>-<ordinal>; revisions <name>-<10-character hash>.
+			nameErrs = validation.IsDNS1123Label(fmt.Sprintf("%s-%d", s.Name, *s.Spec.Replicas-1))
+			nameErrs = append(nameErrs, validation.IsDNS1123Label(s.Name+"-0123456789")...)
+		}
+		for _, msg := range nameErrs {
+			t.Errorf("name %s: %s", meta.Metadata.Name, msg)
 		}
 		if meta.Metadata.Namespace != chartNamespace {
 			t.Errorf("%s: namespace %q, want the release's %s", meta.Metadata.Name, meta.Metadata.Namespace, chartNamespace)
@@ -210,7 +223,7 @@ func TestHelmChart(t *testing.T) {
 				"--kube-version", chartKubeVersion, "--values", set); err != nil {
 				t.Fatal(err)
 			}
-			checkChartObjects(t, chartValues(t, set), renderChart(t, helm, set))
+			checkChartObjects(t, chartValues(t, set), renderChart(t, helm, chartRelease, set))
 		})
 	}
 }
@@ -681,6 +694,22 @@ func checkChartDashboard(t *testing.T, vals map[string]any, o *chartObjects) {
 	}
 	if want := map[bool]int{true: 1, false: 0}[valueTrue(vals, "dashboard.enabled")]; found != want {
 		t.Errorf("%d dashboard ConfigMaps, want %d", found, want)
+	}
+}
+
+// TestHelmChartLongNames renders the chart with a release name at the limit
+// Helm allows (53 characters) and the most shards, and fails when an
+// object's name, a shard's pod name or a webhook Service's name would be
+// refused by Kubernetes.
+func TestHelmChartLongNames(t *testing.T) {
+	helm := lookTool(t, "helm")
+	f := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(f, []byte("shards: 100\nwebhook: {enabled: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := renderChart(t, helm, strings.Repeat("r", 53), f)
+	if len(o.statefulSets) != 1 || len(o.services) != 101 {
+		t.Errorf("%d StatefulSets and %d Services, want 1 and 101", len(o.statefulSets), len(o.services))
 	}
 }
 
