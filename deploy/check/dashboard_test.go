@@ -31,7 +31,7 @@ func TestDashboardStrict(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true
 	}
-	for _, want := range []string{"datasource", "sdkappid", "room_id"} {
+	for _, want := range []string{"datasource", "cluster", "job", "sdkappid", "room_id"} {
 		if !vars[want] {
 			t.Errorf("no %s variable", want)
 		}
