@@ -20,12 +20,22 @@ import (
 // repository root; Grafana provisioning loads it from there.
 const DashboardPath = "grafana/dashboards/tencent-live.json"
 
-// Selectors shared by the dashboard's queries.
-const (
-	selApp  = `sdkappid=~"$sdkappid"`
-	selRoom = `sdkappid=~"$sdkappid", room_id=~"$room_id"`
-	selJob  = `job=~"$job"`
-)
+// dashSelectors are the matchers of the dashboard's queries, made from
+// Selectors: every query carries process (the $cluster and $job variables).
+type dashSelectors struct {
+	process string // cluster (when configured) and job
+	app     string // process and the $sdkappid variable
+	room    string // app and the $room_id variable
+}
+
+func (s Selectors) dashboard() dashSelectors {
+	process := `job=~"$job"`
+	if s.ClusterLabel != "" {
+		process = s.ClusterLabel + `=~"$cluster", ` + process
+	}
+	app := process + `, sdkappid=~"$sdkappid"`
+	return dashSelectors{process: process, app: app, room: app + `, room_id=~"$room_id"`}
+}
 
 var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 
@@ -83,8 +93,8 @@ func tablePanel(title, desc string, w uint32) *table.PanelBuilder {
 
 // perMinute is the per-minute rate of a room counter over the selected
 // rooms, aggregated by agg ("sum", "sum by (sdkappid)", ...).
-func perMinute(agg, counter string) string {
-	return "60 * " + agg + " (rate(" + counter + "{" + selRoom + "}[$__rate_interval]))"
+func (ds dashSelectors) perMinute(agg, counter string) string {
+	return "60 * " + agg + " (rate(" + counter + "{" + ds.room + "}[$__rate_interval]))"
 }
 
 // commandLimits are Tencent's documented limits of the commands the exporter
@@ -113,10 +123,10 @@ func commandLimit(api string) int {
 // limitSharePanel shows, per app and command, the rate the exporter allows
 // itself now as a share of Tencent's documented limit: what is left is for
 // the app's other users.
-func limitSharePanel() *bargauge.PanelBuilder {
+func (ds dashSelectors) limitSharePanel() *bargauge.PanelBuilder {
 	var terms, limits []string
 	for _, c := range commandLimits {
-		terms = append(terms, fmt.Sprintf(`tencent_live_api_rate_limit_qps{%s, api="%s"} / %d`, selApp, c.api, c.limit))
+		terms = append(terms, fmt.Sprintf(`tencent_live_api_rate_limit_qps{%s, api="%s"} / %d`, ds.app, c.api, c.limit))
 		limits = append(limits, fmt.Sprintf("%s %d/s", c.api, c.limit))
 	}
 	return bargauge.NewPanelBuilder().Title("Share of Tencent's limits claimed").
@@ -131,8 +141,8 @@ func limitSharePanel() *bargauge.PanelBuilder {
 // commandBudgetPanel shows one command's requests sent against the rate in
 // force and the budget (the highest rate in force over the range, normally
 // the configured qps).
-func commandBudgetPanel(api, what string) *timeseries.PanelBuilder {
-	sel := fmt.Sprintf(`%s, api="%s"`, selApp, api)
+func (ds dashSelectors) commandBudgetPanel(api, what string) *timeseries.PanelBuilder {
+	sel := fmt.Sprintf(`%s, api="%s"`, ds.app, api)
 	return tsPanel(fmt.Sprintf("%s budget (%s)", what, api),
 		fmt.Sprintf("%s requests sent per second, the rate the exporter allows itself now (lowered after rate-limit answers) and its budget (the highest rate in force over the range, normally the configured qps). Tencent's documented limit is %d/s per SDKAppID, shared with your other services.", api, commandLimit(api)),
 		"reqps", 8).
@@ -142,19 +152,52 @@ func commandBudgetPanel(api, what string) *timeseries.PanelBuilder {
 		WithTarget(query("max_over_time(tencent_live_api_rate_limit_qps{"+sel+"}[$__range])", "{{sdkappid}} budget"))
 }
 
-func labelVariable(name, label, q string) *dashboard.QueryVariableBuilder {
-	return dashboard.NewQueryVariableBuilder(name).Label(label).Datasource(promDS).
+// labelVariable is a multi-value variable over the values of label in the
+// series q selects. Its "All" stands for the values listed, unless the caller
+// sets an AllValue.
+func labelVariable(name, title, label, q string) *dashboard.QueryVariableBuilder {
+	q = "label_values(" + q + ", " + label + ")"
+	return dashboard.NewQueryVariableBuilder(name).Label(title).Datasource(promDS).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).Definition(q).
 		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
-		Multi(true).IncludeAll(true).AllValue(".*").
+		Multi(true).IncludeAll(true).
 		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("All")}, Value: dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}}})
 }
 
-// Dashboard builds the "Tencent Live rooms" Grafana dashboard. It answers an
-// operator's questions top to bottom: is anything missing or down, what do
-// the rooms do, are the exporter's refreshes healthy, how is the API budget
-// spent, and is the exporter itself well.
-func Dashboard() (dashboard.Dashboard, error) {
+// variables returns the dashboard's variables after the data source: the
+// cluster (when s has a cluster label), the job, the app and the room, each
+// listing only the values of those chosen before it.
+//
+// The cluster variable's "All" is ".*", which also matches series without
+// the label, so it works where there is no such label. The job variable lists
+// the jobs whose targets report tencent_live_exporter_build_info, and its
+// "All" stands for those alone: a /probe job's series, which lack it, stay
+// out of every panel until picked.
+func (s Selectors) variables() []*dashboard.QueryVariableBuilder {
+	ds := s.dashboard()
+	var vars []*dashboard.QueryVariableBuilder
+	jobQuery := "tencent_live_exporter_build_info"
+	if s.ClusterLabel != "" {
+		vars = append(vars, labelVariable("cluster", "Cluster", s.ClusterLabel, "tencent_live_exporter_build_info").AllValue(".*"))
+		jobQuery += "{" + s.ClusterLabel + `=~"$cluster"}`
+	}
+	return append(vars,
+		labelVariable("job", "Job", "job", jobQuery),
+		labelVariable("sdkappid", "SDKAppID", "sdkappid", "tencent_live_rooms{"+ds.process+"}").AllValue(".*"),
+		labelVariable("room_id", "Room", "room_id", "tencent_live_room_refresh_success{"+ds.app+"}").AllValue(".*"))
+}
+
+// Dashboard builds the "Tencent Live rooms" Grafana dashboard with the
+// selectors of sel. It answers an operator's questions top to bottom: is
+// anything missing or down, what do the rooms do, are the exporter's
+// refreshes healthy, how is the API budget spent, and is the exporter itself
+// well.
+func Dashboard(sel Selectors) (dashboard.Dashboard, error) {
+	if err := sel.validate(); err != nil {
+		return dashboard.Dashboard{}, err
+	}
+	ds := sel.dashboard()
+	selApp, selRoom, selJob := ds.app, ds.room, ds.process
 	one := cog.ToPtr(1.0)
 	b := dashboard.NewDashboardBuilder("Tencent Live rooms").
 		Uid("tencent-live-rooms").
@@ -165,9 +208,6 @@ func Dashboard() (dashboard.Dashboard, error) {
 		Timezone(common.TimeZoneBrowser).
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus")).
-		WithVariable(labelVariable("job", "Job", "label_values(tencent_live_exporter_build_info, job)")).
-		WithVariable(labelVariable("sdkappid", "SDKAppID", "label_values(tencent_live_rooms, sdkappid)")).
-		WithVariable(labelVariable("room_id", "Room", `label_values(tencent_live_room_refresh_success{sdkappid=~"$sdkappid"}, room_id)`)).
 		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Configuration reloads").Datasource(promDS).Enable(true).IconColor("blue").
 			Expr("changes(tencent_live_config_last_reload_success_timestamp_seconds{" + selJob + "}[2m]) > 0").
 			TitleFormat("Configuration reloaded").Step("1m")).
@@ -219,9 +259,9 @@ func Dashboard() (dashboard.Dashboard, error) {
 		WithPanel(statPanel("People in rooms now", "Sum of MemberCount (get_member_list) over the selected rooms. Empty unless members.enabled for the app.").Span(6).
 			WithTarget(query("sum(tencent_live_room_members{"+selRoom+"})", "people"))).
 		WithPanel(statPanel("Viewers per minute", "New viewers per minute over the selected rooms (TotalViewers, get_room_stats). Empty unless stats.enabled for the app.").Span(6).
-			WithTarget(query(perMinute("sum", "tencent_live_room_viewers_total"), "viewers"))).
+			WithTarget(query(ds.perMinute("sum", "tencent_live_room_viewers_total"), "viewers"))).
 		WithPanel(statPanel("Gift coins per minute", "Coins spent on gifts per minute over the selected rooms (TotalGiftCoins, get_room_stats).").Span(6).
-			WithTarget(query(perMinute("sum", "tencent_live_room_gift_coins_total"), "coins"))).
+			WithTarget(query(ds.perMinute("sum", "tencent_live_room_gift_coins_total"), "coins"))).
 		WithPanel(statPanel("Rooms with audience data", "Rooms with a current MemberCount. Fewer than the rooms watched while members are being fetched for the first time, or for rooms whose get_member_list answers fail.").Span(6).
 			WithTarget(query("count(tencent_live_room_members{"+selRoom+"}) or vector(0)", "rooms"))).
 		WithPanel(tsPanel("People in the room now, top rooms", "MemberCount from get_member_list (about 40 s granularity): the ten rooms with the most people at each moment.", "short", 12).
@@ -232,17 +272,17 @@ func Dashboard() (dashboard.Dashboard, error) {
 			WithTarget(query("sum by (sdkappid) (tencent_live_room_members{"+selRoom+"})", "{{sdkappid}}"))).
 		WithPanel(tsPanel("Viewers per minute, top rooms", "New viewers per minute (TotalViewers from get_room_stats) of the ten busiest rooms. Room statistics are refreshed every refresh_interval, so lines move in steps.", "short", 12).
 			Min(0).
-			WithTarget(query("topk(10, "+perMinute("sum by (sdkappid, room_id)", "tencent_live_room_viewers_total")+")", "{{room_id}}"))).
+			WithTarget(query("topk(10, "+ds.perMinute("sum by (sdkappid, room_id)", "tencent_live_room_viewers_total")+")", "{{room_id}}"))).
 		WithPanel(tsPanel("Engagement per minute, per app", "Viewers, likes, messages and gifts per minute over each app's selected rooms (get_room_stats).", "short", 12).
 			Min(0).
-			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_viewers_total"), "{{sdkappid}} viewers")).
-			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_likes_total"), "{{sdkappid}} likes")).
-			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_messages_total"), "{{sdkappid}} messages")).
-			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_gifts_sent_total"), "{{sdkappid}} gifts"))).
+			WithTarget(query(ds.perMinute("sum by (sdkappid)", "tencent_live_room_viewers_total"), "{{sdkappid}} viewers")).
+			WithTarget(query(ds.perMinute("sum by (sdkappid)", "tencent_live_room_likes_total"), "{{sdkappid}} likes")).
+			WithTarget(query(ds.perMinute("sum by (sdkappid)", "tencent_live_room_messages_total"), "{{sdkappid}} messages")).
+			WithTarget(query(ds.perMinute("sum by (sdkappid)", "tencent_live_room_gifts_sent_total"), "{{sdkappid}} gifts"))).
 		WithPanel(tsPanel("Gift coins per minute", "Coins spent on gifts per minute: each app's total and the five rooms earning most (TotalGiftCoins, get_room_stats).", "short", 12).
 			Min(0).
-			WithTarget(query(perMinute("sum by (sdkappid)", "tencent_live_room_gift_coins_total"), "{{sdkappid}} total")).
-			WithTarget(query("topk(5, "+perMinute("sum by (sdkappid, room_id)", "tencent_live_room_gift_coins_total")+")", "{{room_id}}"))).
+			WithTarget(query(ds.perMinute("sum by (sdkappid)", "tencent_live_room_gift_coins_total"), "{{sdkappid}} total")).
+			WithTarget(query("topk(5, "+ds.perMinute("sum by (sdkappid, room_id)", "tencent_live_room_gift_coins_total")+")", "{{room_id}}"))).
 		WithPanel(tablePanel("Gifting, top rooms", "Total gift coins and unique gift senders per room since the room was created.", 12).
 			WithTarget(instantTable("topk(10, tencent_live_room_gift_coins_total{" + selRoom + "})").RefId("coins")).
 			WithTarget(instantTable("topk(10, tencent_live_room_unique_gift_senders_total{" + selRoom + "})").RefId("senders"))).
@@ -259,10 +299,10 @@ func Dashboard() (dashboard.Dashboard, error) {
 		WithPanel(tsPanel("Rooms watched by source", "Configured (config), room-file (file) and discovered (discovery) rooms per app.", "short", 12).
 			Min(0).
 			WithTarget(query("sum by (sdkappid, source) (tencent_live_rooms{"+selApp+"})", "{{sdkappid}} {{source}}"))).
-		WithPanel(limitSharePanel()).
-		WithPanel(commandBudgetPanel("get_member_list", "Members")).
-		WithPanel(commandBudgetPanel("get_room_stats", "Stats")).
-		WithPanel(commandBudgetPanel("get_room_list", "Discovery")).
+		WithPanel(ds.limitSharePanel()).
+		WithPanel(ds.commandBudgetPanel("get_member_list", "Members")).
+		WithPanel(ds.commandBudgetPanel("get_room_stats", "Stats")).
+		WithPanel(ds.commandBudgetPanel("get_room_list", "Discovery")).
 
 		// Refresh health: is the data fresh.
 		WithRow(dashboard.NewRowBuilder("Refresh health")).
@@ -308,6 +348,9 @@ func Dashboard() (dashboard.Dashboard, error) {
 		WithPanel(tsPanel("CPU", "CPU used by the exporter processes.", "percentunit", 8).
 			Min(0).
 			WithTarget(query("rate(process_cpu_seconds_total{"+selJob+"}[$__rate_interval])", "{{instance}}")))
+	for _, v := range sel.variables() {
+		b.WithVariable(v)
+	}
 	d, err := b.Build()
 	if err != nil {
 		return d, err
@@ -337,9 +380,9 @@ func numberPanels(d *dashboard.Dashboard) {
 	}
 }
 
-// DashboardJSON renders Dashboard as the committed file's contents.
-func DashboardJSON() ([]byte, error) {
-	d, err := Dashboard()
+// DashboardJSON renders Dashboard with sel as a file's contents.
+func DashboardJSON(sel Selectors) ([]byte, error) {
+	d, err := Dashboard(sel)
 	if err != nil {
 		return nil, err
 	}

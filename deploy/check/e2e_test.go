@@ -183,6 +183,7 @@ scrape_configs:
 // Grafana's built-in interval variables.
 var dashboardVars = map[string]string{
 	"datasource":      "prometheus",
+	"cluster":         ".*",
 	"job":             "tencent_live",
 	"sdkappid":        demoApp,
 	"room_id":         ".*",
@@ -434,7 +435,8 @@ func checkRulesHealthy(t *testing.T, promURL string) {
 // the rule's joins match the exporter's labels.
 func checkAudienceRuleJoins(t *testing.T, promURL string) {
 	t.Helper()
-	const empty, known = "tencent_live_room_members == 0", "tencent_live_room_members >= 0"
+	members := "tencent_live_room_members{" + DefaultSelectors.Job + "}"
+	empty, known := members+" == 0", members+" >= 0"
 	var expr string
 	for _, g := range loadRuleSpec(t).Groups {
 		for _, r := range g.Rules {

@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
@@ -45,49 +47,75 @@ type kubeObjects struct {
 	service        *corev1.Service
 	serviceMonitor *monitoringv1.ServiceMonitor
 	prometheusRule *monitoringv1.PrometheusRule
+	probe          *monitoringv1.Probe
 }
 
-// decodeKube strictly decodes one manifest into the type its kind names.
-func (o *kubeObjects) decode(doc []byte) error {
+// kubeTypes makes the API type of each apiVersion and kind the deployment
+// files may hold.
+var kubeTypes = map[string]func() any{
+	"v1 ServiceAccount":                       func() any { return &corev1.ServiceAccount{} },
+	"v1 ConfigMap":                            func() any { return &corev1.ConfigMap{} },
+	"v1 Secret":                               func() any { return &corev1.Secret{} },
+	"v1 Service":                              func() any { return &corev1.Service{} },
+	"apps/v1 Deployment":                      func() any { return &appsv1.Deployment{} },
+	"apps/v1 StatefulSet":                     func() any { return &appsv1.StatefulSet{} },
+	"networking.k8s.io/v1 Ingress":            func() any { return &networkingv1.Ingress{} },
+	"monitoring.coreos.com/v1 ServiceMonitor": func() any { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1 PodMonitor":     func() any { return &monitoringv1.PodMonitor{} },
+	"monitoring.coreos.com/v1 PrometheusRule": func() any { return &monitoringv1.PrometheusRule{} },
+	"monitoring.coreos.com/v1 Probe":          func() any { return &monitoringv1.Probe{} },
+}
+
+// decodeKube strictly decodes one manifest into the API type its apiVersion
+// and kind name, rejecting unknown and duplicate fields.
+func decodeKube(doc []byte) (any, error) {
 	var head struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 	}
 	if err := yaml.Unmarshal(doc, &head); err != nil {
+		return nil, err
+	}
+	newObject, ok := kubeTypes[head.APIVersion+" "+head.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unexpected apiVersion/kind %q %q", head.APIVersion, head.Kind)
+	}
+	obj := newObject()
+	return obj, yaml.UnmarshalStrict(doc, obj)
+}
+
+// decode strictly decodes one manifest of the kustomization.
+func (o *kubeObjects) decode(doc []byte) error {
+	obj, err := decodeKube(doc)
+	if err != nil {
 		return err
 	}
-	var target any
-	switch head.APIVersion + " " + head.Kind {
-	case "v1 ServiceAccount":
-		o.serviceAccount = &corev1.ServiceAccount{}
-		target = o.serviceAccount
-	case "v1 ConfigMap":
-		o.configMap = &corev1.ConfigMap{}
-		target = o.configMap
-	case "v1 Secret":
-		o.secret = &corev1.Secret{}
-		target = o.secret
-	case "apps/v1 Deployment":
-		o.deployment = &appsv1.Deployment{}
-		target = o.deployment
-	case "v1 Service":
-		o.service = &corev1.Service{}
-		target = o.service
-	case "monitoring.coreos.com/v1 ServiceMonitor":
-		o.serviceMonitor = &monitoringv1.ServiceMonitor{}
-		target = o.serviceMonitor
-	case "monitoring.coreos.com/v1 PrometheusRule":
-		o.prometheusRule = &monitoringv1.PrometheusRule{}
-		target = o.prometheusRule
+	switch obj := obj.(type) {
+	case *corev1.ServiceAccount:
+		o.serviceAccount = obj
+	case *corev1.ConfigMap:
+		o.configMap = obj
+	case *corev1.Secret:
+		o.secret = obj
+	case *appsv1.Deployment:
+		o.deployment = obj
+	case *corev1.Service:
+		o.service = obj
+	case *monitoringv1.ServiceMonitor:
+		o.serviceMonitor = obj
+	case *monitoringv1.PrometheusRule:
+		o.prometheusRule = obj
+	case *monitoringv1.Probe:
+		o.probe = obj
 	default:
-		return fmt.Errorf("unexpected apiVersion/kind %q %q", head.APIVersion, head.Kind)
+		return fmt.Errorf("%T is not part of the kustomization", obj)
 	}
-	return yaml.UnmarshalStrict(doc, target)
+	return nil
 }
 
 func (o *kubeObjects) complete() error {
 	if o.serviceAccount == nil || o.configMap == nil || o.secret == nil || o.deployment == nil ||
-		o.service == nil || o.serviceMonitor == nil || o.prometheusRule == nil {
+		o.service == nil || o.serviceMonitor == nil || o.prometheusRule == nil || o.probe == nil {
 		return fmt.Errorf("missing kinds: %+v", *o)
 	}
 	return nil
@@ -166,13 +194,7 @@ func TestKustomizeBuild(t *testing.T) {
 func checkKubeObjects(t *testing.T, o *kubeObjects) {
 	t.Helper()
 	d := o.deployment
-	for _, m := range []map[string]string{d.Labels, d.Spec.Template.Labels, o.service.Labels} {
-		for k, v := range m {
-			for _, msg := range append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...) {
-				t.Errorf("label %s=%s: %s", k, v, msg)
-			}
-		}
-	}
+	checkLabels(t, d.Labels, d.Spec.Template.Labels, o.service.Labels)
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
 		t.Error("deployment: want exactly one replica (two would spend the API budget twice)")
 	}
@@ -180,29 +202,7 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		t.Error("deployment: want strategy Recreate")
 	}
 	pod := d.Spec.Template.Spec
-	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
-		t.Error("pod: runAsNonRoot not set")
-	}
-	if pod.SecurityContext != nil && (pod.SecurityContext.RunAsUser == nil || *pod.SecurityContext.RunAsUser == 0) {
-		t.Error("pod: runAsUser must be a non-zero UID")
-	}
-	if len(pod.Containers) != 1 {
-		t.Fatalf("pod: %d containers, want 1", len(pod.Containers))
-	}
-	c := pod.Containers[0]
-	sc := c.SecurityContext
-	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-		t.Error("container: readOnlyRootFilesystem not set")
-	}
-	if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-		t.Error("container: allowPrivilegeEscalation must be false")
-	}
-	if sc == nil || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
-		t.Error("container: capabilities must drop ALL")
-	}
-	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
-		t.Error("container: cpu/memory requests and a memory limit are required")
-	}
+	c := checkPodHardening(t, pod)
 	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 10071 {
 		t.Errorf("container: ports %+v, want 10071", c.Ports)
 	}
@@ -223,9 +223,6 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 	// the config name.
 	mounts := map[string]string{} // volume name -> mount path
 	for _, m := range c.VolumeMounts {
-		if !m.ReadOnly {
-			t.Errorf("volume mount %s is writable", m.Name)
-		}
 		mounts[m.Name] = m.MountPath
 	}
 	var configFile, secretDir string
@@ -252,6 +249,7 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 	}
 	var cfg struct {
 		Apps []struct {
+			SDKAppID      int64  `json:"sdkappid"`
 			SecretKeyFile string `json:"secret_key_file"`
 		} `json:"apps"`
 	}
@@ -294,6 +292,99 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 	if job != "tencent_live" {
 		t.Errorf("ServiceMonitor sets job=%q, the alert rules expect tencent_live", job)
 	}
+
+	// The Probe asks the Service's /probe for rooms of configured apps,
+	// in a job the rules do not select.
+	apps := map[string]bool{}
+	for _, a := range cfg.Apps {
+		apps[fmt.Sprint(a.SDKAppID)] = true
+	}
+	checkProbe(t, o.probe, fmt.Sprintf("%s.monitoring.svc:%d", o.service.Name, o.service.Spec.Ports[0].Port), apps)
+}
+
+var probeTargetRE = regexp.MustCompile(`^([0-9]+)/([^/]+)$`)
+
+// checkProbe checks a Probe resource of the exporter: prober at proberURL
+// on /probe, targets <sdkappid>/<room_id> of the apps given, and a job
+// that the alerting rules' selectors do not match.
+func checkProbe(t *testing.T, p *monitoringv1.Probe, proberURL string, apps map[string]bool) {
+	t.Helper()
+	if p.Spec.ProberSpec.URL != proberURL || p.Spec.ProberSpec.Path != "/probe" {
+		t.Errorf("Probe: prober %s%s, want %s/probe", p.Spec.ProberSpec.URL, p.Spec.ProberSpec.Path, proberURL)
+	}
+	if p.Spec.Module != "" {
+		t.Errorf("Probe: module %q, the exporter has none", p.Spec.Module)
+	}
+	if p.Spec.Targets.StaticConfig == nil || len(p.Spec.Targets.StaticConfig.Targets) == 0 {
+		t.Fatal("Probe: no static targets")
+	}
+	for _, target := range p.Spec.Targets.StaticConfig.Targets {
+		m := probeTargetRE.FindStringSubmatch(target)
+		if m == nil || !apps[m[1]] {
+			t.Errorf("Probe: target %q is not <sdkappid>/<room_id> of a configured app %v", target, apps)
+		}
+	}
+	matchers, err := promql.ParseMetricSelector("{" + DefaultSelectors.Job + "}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range matchers {
+		if m.Name == "job" && m.Matches(p.Spec.JobName) {
+			t.Errorf("Probe: job %q is selected by the rules (%s): probed rooms would raise room alerts", p.Spec.JobName, DefaultSelectors.Job)
+		}
+	}
+}
+
+// checkLabels checks that every key and value of the label maps is valid.
+func checkLabels(t *testing.T, maps ...map[string]string) {
+	t.Helper()
+	for _, m := range maps {
+		for k, v := range m {
+			for _, msg := range append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...) {
+				t.Errorf("label %s=%s: %s", k, v, msg)
+			}
+		}
+	}
+}
+
+// checkPodHardening checks what every exporter pod needs: a non-root user,
+// one container with a read-only root filesystem, no privilege escalation
+// nor capabilities, resource requests and a memory limit, and read-only
+// mounts. It returns the container.
+func checkPodHardening(t *testing.T, pod corev1.PodSpec) corev1.Container {
+	t.Helper()
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Error("pod: runAsNonRoot not set")
+	}
+	if pod.SecurityContext != nil && (pod.SecurityContext.RunAsUser == nil || *pod.SecurityContext.RunAsUser == 0) {
+		t.Error("pod: runAsUser must be a non-zero UID")
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Error("pod: the service-account token must not be mounted")
+	}
+	if len(pod.Containers) != 1 {
+		t.Fatalf("pod: %d containers, want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	sc := c.SecurityContext
+	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+		t.Error("container: readOnlyRootFilesystem not set")
+	}
+	if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("container: allowPrivilegeEscalation must be false")
+	}
+	if sc == nil || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+		t.Error("container: capabilities must drop ALL")
+	}
+	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+		t.Error("container: cpu/memory requests and a memory limit are required")
+	}
+	for _, m := range c.VolumeMounts {
+		if !m.ReadOnly {
+			t.Errorf("volume mount %s is writable", m.Name)
+		}
+	}
+	return c
 }
 
 // TestStrictDecodeRejectsTypos shows the strict decoding catches what a lenient

@@ -1,10 +1,15 @@
 // Command generate writes the deployment files made from Go or from other
-// files, so that they never drift from their sources:
+// files, so that they never drift from their sources (a test fails when
+// they do):
 //
 //   - grafana/dashboards/tencent-live.json from the dashboard defined in Go
 //     (deploy/check/dashboard.go);
-//   - deploy/kubernetes/prometheusrule.yaml from the alerting rules in
-//     deploy/prometheus/rules.
+//   - deploy/prometheus/rules/tencent_live_alerts.yml from
+//     deploy/check/alerts.yml.tmpl, with the selectors of
+//     deploy/check/mixin.go;
+//   - deploy/kubernetes/prometheusrule.yaml from those rules;
+//   - the Helm chart's copies of the dashboard and the rules, in
+//     deploy/helm/tencent-live-exporter/files.
 //
 // Run it from anywhere inside the repository:
 //
@@ -31,15 +36,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	dashboard, err := check.DashboardJSON()
+	files, err := check.GeneratedFiles()
 	if err != nil {
 		return err
 	}
-	rule, err := check.GeneratePrometheusRule(root)
-	if err != nil {
-		return err
-	}
-	for path, content := range map[string][]byte{check.DashboardPath: dashboard, check.PrometheusRulePath: rule} {
+	for path, content := range files {
 		path = filepath.Join(root, path)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
