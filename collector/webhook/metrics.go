@@ -68,7 +68,7 @@ func commandIndex(command string) int {
 // outcome, and when it last had an event.
 type counts struct {
 	requests  [][numOutcomes]atomic.Uint64 // by index of commandLabels
-	lastEvent atomic.Int64                 // Unix nanoseconds of the last request answered 200; 0 for none
+	lastEvent atomic.Int64                 // Unix nanoseconds of the last request answered 200, or of the app's set-up; 0 for none
 }
 
 func newCounts() *counts {
@@ -86,7 +86,7 @@ var (
 		"Webhook requests received, by SdkAppid (\"other\" for one of no app taking webhooks), CallbackCommand (\"other\" for an undocumented one) and outcome.",
 		[]string{"sdkappid", "command", "outcome"}, nil)
 	lastEventDesc = prometheus.NewDesc("tencent_live_webhook_last_event_timestamp_seconds",
-		"When the app's last authenticated webhook was answered; absent until the first since the exporter started.",
+		"When the app's last authenticated webhook was answered, or, before the first, when the exporter took the app's webhook token.",
 		[]string{"sdkappid"}, nil)
 )
 

@@ -116,6 +116,9 @@ func (r *Receiver) SetTokens(tokens map[uint64]string) {
 		c := newCounts()
 		if prev := old[id]; prev != nil {
 			c = prev.counts
+		} else {
+			// Silence is measured from when webhooks were set up.
+			c.lastEvent.Store(r.now().UnixNano())
 		}
 		table[id] = &app{token: token, counts: c}
 	}

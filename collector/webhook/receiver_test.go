@@ -160,9 +160,10 @@ func TestMetrics(t *testing.T) {
 	}
 
 	want := fmt.Sprintf(`
-# HELP tencent_live_webhook_last_event_timestamp_seconds When the app's last authenticated webhook was answered; absent until the first since the exporter started.
+# HELP tencent_live_webhook_last_event_timestamp_seconds When the app's last authenticated webhook was answered, or, before the first, when the exporter took the app's webhook token.
 # TYPE tencent_live_webhook_last_event_timestamp_seconds gauge
 tencent_live_webhook_last_event_timestamp_seconds{sdkappid="1400000001"} %d
+tencent_live_webhook_last_event_timestamp_seconds{sdkappid="1400000002"} %d
 # HELP tencent_live_webhook_requests_total Webhook requests received, by SdkAppid ("other" for one of no app taking webhooks), CallbackCommand ("other" for an undocumented one) and outcome.
 # TYPE tencent_live_webhook_requests_total counter
 tencent_live_webhook_requests_total{command="Group.CallbackBeforeSendMsg",outcome="ok",sdkappid="1400000001"} 1
@@ -173,7 +174,7 @@ tencent_live_webhook_requests_total{command="Live.CallbackAfterMemberStateChange
 tencent_live_webhook_requests_total{command="Live.CallbackAfterUpdateRoomInfo",outcome="too_large",sdkappid="1400000002"} 1
 tencent_live_webhook_requests_total{command="other",outcome="unauthorized",sdkappid="1400000002"} 50
 tencent_live_webhook_requests_total{command="other",outcome="unknown_app",sdkappid="other"} 100
-`, testNow.Unix())
+`, testNow.Unix(), testNow.Unix())
 	if err := testutil.CollectAndCompare(f.recv, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
