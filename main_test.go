@@ -756,7 +756,7 @@ apps:
 // TestE2EDemo runs --demo without a configuration file and expects the demo
 // rooms within 10 s of the start, exactly one of them dissolved.
 func TestE2EDemo(t *testing.T) {
-	e := startExporter(t, t.TempDir(), "--demo")
+	e := startExporter(t, t.TempDir(), "--demo", "--webhook.listen-address="+freeAddress(t))
 	within := 10 * time.Second
 	deadline := e.started.Add(within)
 	waitFor(t, time.Until(deadline), "the demo rooms", func() error {
@@ -776,6 +776,27 @@ func TestE2EDemo(t *testing.T) {
 		return nil
 	})
 	t.Logf("demo rooms shown %s after the start", time.Since(e.started).Round(time.Millisecond))
+}
+
+// TestE2EDemoWebhooks runs --demo with its churn every 2 s and expects the
+// simulator's signed webhooks to reach the demo's listener and show each
+// churned room's new state.
+func TestE2EDemoWebhooks(t *testing.T) {
+	e := startExporter(t, t.TempDir(), "--demo", "--demo.churn-interval=2s", "--webhook.listen-address="+freeAddress(t))
+	waitReady(t, e)
+	waitFor(t, time.Minute, "the churned rooms swap, announced by webhooks", func() error {
+		_, fams := e.scrape(t)
+		exists := fams.byLabel("tencent_live_room_exists", "room_id")
+		if exists[livesim.DemoChurnLive] != 0 || exists[livesim.DemoDissolvedRoom] != 1 {
+			return fmt.Errorf("%s exists %v, %s exists %v", livesim.DemoChurnLive, exists[livesim.DemoChurnLive], livesim.DemoDissolvedRoom, exists[livesim.DemoDissolvedRoom])
+		}
+		destroyed, _ := fams.value("tencent_live_webhook_requests_total", "command", "Live.CallbackAfterDestroyRoom", "outcome", "ok")
+		queued, _ := fams.value("tencent_live_hints_total", "result", "queued")
+		if destroyed < 1 || queued < 1 {
+			return fmt.Errorf("%v destroy webhooks answered, %v hints queued", destroyed, queued)
+		}
+		return nil
+	})
 }
 
 // TestE2ECommandLine runs the one-shot commands: --config.check on a valid
