@@ -21,12 +21,17 @@
 //     (health, rate, UserSig, pauses, retries) the same way for lanes and
 //     discovery, and record publishes the room's new snapshot
 //     (snapshot.go). health.go holds pauses, api_up and pass tracking.
-//   - exposition.go: where metrics are built. At scrape time the Gatherer
-//     turns the published rooms' snapshots into metric families, and the
-//     Collector the exporter's own health metrics.
+//   - text.go and series.go: where metrics are built. Whenever a room
+//     changes, its series (series.go says which, from its snapshots) are
+//     rendered in the text format with the other rooms of its block, and
+//     a scrape writes them straight to the response; exposition.go holds
+//     the metric families (for protobuf), the Gatherer and the Collector of
+//     the exporter's own health metrics.
 //
-// probe.go fetches one room now for /probe, within the same budget.
-// credentials.go supplies each app's UserSig.
+// hint.go moves a room to the front of get_room_info's queue when Tencent's
+// webhooks (events.go, fed by package webhook) or discovery's listing say
+// it changed. probe.go fetches one room now for /probe, in its share of the
+// same budget. credentials.go supplies each app's UserSig.
 //
 // Concurrency: each app's mutex guards its rooms, tasks, queues and health;
 // it is taken in app.go, lane.go, outcome.go, health.go and discovery.go.
