@@ -162,7 +162,7 @@ func (a *app) publish(view *exposed) {
 	}
 	view.blocks = make([]atomic.Pointer[blockText], (len(view.rooms)+blockRooms-1)/blockRooms)
 	for i := range view.blocks {
-		view.blocks[i].Store(renderBlock(view, i))
+		view.blocks[i].Store(renderBlock(view, i, nil, -1))
 	}
 	a.exposed.Store(view)
 }
@@ -171,7 +171,8 @@ func (a *app) publish(view *exposed) {
 // a.mu is held.
 func (a *app) render(r *room) {
 	if v := a.exposed.Load(); v != nil && r.slot < len(v.rooms) && v.rooms[r.slot].room == r {
-		v.blocks[r.slot/blockRooms].Store(renderBlock(v, r.slot/blockRooms))
+		block := &v.blocks[r.slot/blockRooms]
+		block.Store(renderBlock(v, r.slot/blockRooms, block.Load(), r.slot))
 	}
 }
 

@@ -226,6 +226,9 @@ func (a *app) listed(r *room, e listedRoom) {
 	r.info.Store(r.info.Load().listed(e.views, e.activity, e.at))
 	a.render(r)
 	r.listedPass = a.discovery.attempt
+	if s := &a.settings; s.discovery.interval > s.refreshInterval {
+		return // the listing comes too rarely to stand in for get_room_info
+	}
 	if t := r.tasks[laneInfo]; !t.inRefresh && !t.started.IsZero() && !t.hinted {
 		a.lanes[laneInfo].queue.schedule(t, latest(t.due, t.started.Add(a.listedInterval(t))))
 	}
@@ -263,10 +266,13 @@ func (a *app) listedInterval(t *task) time.Duration {
 	return max(a.settings.refreshInterval, time.Duration(t.spread*float64(a.settings.infoRefresh)))
 }
 
-// listedNow reports whether the last complete listing pass listed r; a.mu
-// is held.
+// listedNow reports whether the listing keeps r fresh: the last complete
+// pass listed it, and passes come at least every refresh_interval (with
+// rarer ones, its values would age past stale_after waiting for them);
+// a.mu is held.
 func (a *app) listedNow(r *room) bool {
-	return r.listedPass != 0 && r.listedPass == a.discovery.pass
+	s := &a.settings
+	return r.listedPass != 0 && r.listedPass == a.discovery.pass && s.discovery.interval <= s.refreshInterval
 }
 
 // sleepUntil waits until t or until ctx ends, reporting whether t came.

@@ -367,7 +367,7 @@ func TestRateSettlesJustUnderTheServersLimit(t *testing.T) {
 		// second: after the first rate-limit answers the exporter must use
 		// most of what is left, not swing between half and full.
 		const qps, limit = 20, 12
-		const warmUp, measured = 40 * time.Second, 180 * time.Second
+		const warmUp, measured = 40 * time.Second, 150 * time.Second
 		sim := startSim(t, livesim.Options{Latency: 50 * time.Millisecond})
 		sim.SetLimit(testAppID, tencent.CommandGetRoomInfo, limit)
 		ids := roomIDs("settle", 300) // due at 30 per second: always busy

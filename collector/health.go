@@ -190,6 +190,9 @@ func (a *app) status() appStatus {
 		discovering: s.discovery.enabled,
 	}
 	listed := min(a.discovery.listed, len(a.rooms))
+	if s.discovery.interval > s.refreshInterval {
+		listed = 0 // see listedNow
+	}
 	perRefresh := float64(len(a.rooms)) / s.refreshInterval.Seconds()
 	for kind := range st.required {
 		st.required[kind] = perRefresh

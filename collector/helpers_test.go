@@ -258,6 +258,18 @@ type nopLogger struct{}
 // Log implements log.Logger.
 func (nopLogger) Log(...any) error { return nil }
 
+// measurement skips a test that measures the exporter at scale (thousands
+// of rooms, a flood of probes) under the race detector, which would make it
+// ten times slower and change its allocations; .ci/run runs these without
+// it, and every code path they take is also tested at a small scale under
+// it.
+func measurement(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("a measurement at scale: .ci/run runs it without -race")
+	}
+}
+
 // runtimeAlloc is the process's cumulative heap allocation.
 type runtimeAlloc struct{ bytes uint64 }
 

@@ -20,6 +20,7 @@ func (tf *testFetcher) lastRefresh(t testing.TB) map[string]float64 {
 }
 
 func TestProbeFloodCannotStarveWatchedRooms(t *testing.T) {
+	measurement(t)
 	synctest.Test(t, func(t *testing.T) {
 		const qps, rooms, interval = 40, 200, 10 * time.Second
 		sim := startSim(t, livesim.Options{Latency: 30 * time.Millisecond})
@@ -134,6 +135,7 @@ func putPublicRooms(sim *livesim.Server, prefix string, n int) []string {
 }
 
 func TestListingKeepsRoomsFreshPastTheInfoBudget(t *testing.T) {
+	measurement(t)
 	synctest.Test(t, func(t *testing.T) {
 		// get_room_info alone needs 150 s for 3,000 rooms at qps 20; the
 		// listing brings 20 rooms a page at 10 pages a second.
@@ -240,9 +242,7 @@ func TestDissolvedListedRoomShowsMissingAfterOneListingAndOneInfo(t *testing.T) 
 // 0.975 x 200 x 30 = 5,850. It runs without the race detector (.ci/run runs
 // it so), which would make it slow.
 func TestRoomsOneAppKeepsFresh(t *testing.T) {
-	if raceEnabled {
-		t.Skip("a capacity measurement: run without -race")
-	}
+	measurement(t)
 	synctest.Test(t, func(t *testing.T) {
 		const public, private = 5500, 4000
 		const interval = 30 * time.Second

@@ -61,61 +61,96 @@ type renderedRoom struct {
 
 // renderScratch holds the per-room lines of a block being rendered.
 type renderScratch struct {
-	buf  []byte
-	ends [][roomFamilyCount]uint32
+	buf    []byte
+	starts []uint32                  // where each room's lines start
+	ends   [][roomFamilyCount]uint32 // where each room's lines of each family end
 }
 
 // scratches reuses render scratches.
 var scratches = sync.Pool{New: func() any { return new(renderScratch) }}
 
-// renderBlock renders block i of view.
-func renderBlock(view *exposed, i int) *blockText {
-	rooms := view.rooms[i*blockRooms : min(len(view.rooms), (i+1)*blockRooms)]
+// renderBlock renders block i of view. With old, the block as it was
+// rendered with the same rooms, only the room in slot changed is rendered
+// anew; the others' lines are copied from old.
+func renderBlock(view *exposed, i int, old *blockText, changed int) *blockText {
+	first := i * blockRooms
+	rooms := view.rooms[first:min(len(view.rooms), first+blockRooms)]
+	if old != nil && len(old.rooms) != len(rooms) {
+		old = nil
+	}
 	sc := scratches.Get().(*renderScratch)
 	defer scratches.Put(sc)
-	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
+	sc.buf, sc.starts, sc.ends = sc.buf[:0], sc.starts[:0], sc.ends[:0]
 	b := &blockText{rooms: make([]renderedRoom, len(rooms))}
 	for k := range rooms {
+		sc.starts = append(sc.starts, uint32(len(sc.buf)))
+		if old != nil && first+k != changed {
+			b.rooms[k].at = old.rooms[k].at
+			sc.ends = append(sc.ends, [roomFamilyCount]uint32{})
+			continue
+		}
 		st := loadRoom(rooms[k].room)
 		for g, at := range st.at {
 			if !at.IsZero() {
-				ns := at.UnixNano()
-				b.rooms[k].at[g] = ns
-				if b.oldest[g] == 0 || ns < b.oldest[g] {
-					b.oldest[g] = ns
-				}
+				b.rooms[k].at[g] = at.UnixNano()
 			}
 		}
-		var ends [roomFamilyCount]uint32
-		fam := 0
-		st.eachSample(func(f int, extra []labelPair, value float64) {
-			for ; fam < f; fam++ {
-				ends[fam] = uint32(len(sc.buf))
-			}
-			sc.buf = appendSample(sc.buf, familyNames[f], rooms[k].labels, extra, value)
-		})
-		for ; fam < roomFamilyCount; fam++ {
-			ends[fam] = uint32(len(sc.buf))
-		}
-		sc.ends = append(sc.ends, ends)
+		sc.ends = append(sc.ends, renderRoom(&sc.buf, &st, rooms[k].labels))
 	}
-	// Family after family, room after room.
-	b.buf = make([]byte, 0, len(sc.buf))
-	for f := range roomFamilyCount {
-		for k := range rooms {
-			start := uint32(0)
-			switch {
-			case f > 0:
-				start = sc.ends[k][f-1]
-			case k > 0:
-				start = sc.ends[k-1][roomFamilyCount-1]
+	for k := range b.rooms {
+		for g, ns := range b.rooms[k].at {
+			if ns != 0 && (b.oldest[g] == 0 || ns < b.oldest[g]) {
+				b.oldest[g] = ns
 			}
-			b.buf = append(b.buf, sc.buf[start:sc.ends[k][f]]...)
+		}
+	}
+	// Family after family, room after room: a rendered room's lines from
+	// the scratch, the others' from old.
+	size := len(sc.buf)
+	if old != nil {
+		size += len(old.buf)
+	}
+	b.buf = make([]byte, 0, size)
+	for f := range roomFamilyCount {
+		oldStart := uint32(0)
+		if old != nil && f > 0 {
+			oldStart = old.ends[f-1]
+		}
+		for k := range rooms {
+			if old != nil && first+k != changed {
+				b.buf = append(b.buf, old.buf[oldStart:old.rooms[k].ends[f]]...)
+			} else {
+				start := sc.starts[k]
+				if f > 0 {
+					start = sc.ends[k][f-1]
+				}
+				b.buf = append(b.buf, sc.buf[start:sc.ends[k][f]]...)
+			}
+			if old != nil {
+				oldStart = old.rooms[k].ends[f]
+			}
 			b.rooms[k].ends[f] = uint32(len(b.buf))
 		}
 		b.ends[f] = uint32(len(b.buf))
 	}
 	return b
+}
+
+// renderRoom appends the series of a room's state, family after family, to
+// buf, and returns where each family's lines end.
+func renderRoom(buf *[]byte, st *roomState, labels []labelPair) [roomFamilyCount]uint32 {
+	var ends [roomFamilyCount]uint32
+	fam := 0
+	st.eachSample(func(f int, extra []labelPair, value float64) {
+		for ; fam < f; fam++ {
+			ends[fam] = uint32(len(*buf))
+		}
+		*buf = appendSample(*buf, familyNames[f], labels, extra, value)
+	})
+	for ; fam < roomFamilyCount; fam++ {
+		ends[fam] = uint32(len(*buf))
+	}
+	return ends
 }
 
 // writeFamily writes the block's lines of family fam that are fresh at now

@@ -131,6 +131,7 @@ func FuzzRenderedLineMatchesTheEncoder(f *testing.F) {
 }
 
 func TestScrapeAllocatesLittlePerRoom(t *testing.T) {
+	measurement(t)
 	f, registry := benchFetcher(10_000)
 	handler := NewHandler(registry, f, HandlerOpts{})
 	for _, encoding := range []string{"identity", "gzip"} {
