@@ -180,6 +180,7 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		t.Error("deployment: want strategy Recreate")
 	}
 	pod := d.Spec.Template.Spec
+	checkReleaseImage(t, pod)
 	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
 		t.Error("pod: runAsNonRoot not set")
 	}
