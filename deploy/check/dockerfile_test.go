@@ -10,8 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,8 +79,9 @@ func TestDockerfileLint(t *testing.T) {
 	}
 }
 
-// dockerStages parses the Dockerfile into its build stages.
-func dockerStages(t testing.TB) []instructions.Stage {
+// parseDockerfile parses the Dockerfile into its build stages and the ARG
+// instructions before the first FROM.
+func parseDockerfile(t testing.TB) ([]instructions.Stage, []instructions.ArgCommand) {
 	t.Helper()
 	res, err := parser.Parse(bytes.NewReader(readRepoFile(t, "Dockerfile")))
 	if err != nil {
@@ -89,11 +90,35 @@ func dockerStages(t testing.TB) []instructions.Stage {
 	for _, w := range res.Warnings {
 		t.Errorf("Dockerfile parser: %s", w.Short)
 	}
-	stages, _, err := instructions.Parse(res.AST, nil)
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stages, metaArgs
+}
+
+// dockerStages parses the Dockerfile into its build stages.
+func dockerStages(t testing.TB) []instructions.Stage {
+	t.Helper()
+	stages, _ := parseDockerfile(t)
 	return stages
+}
+
+// dockerGlobalArgs returns the ARG instructions before the first FROM, the
+// build arguments every stage may take, with their defaults ("" for none).
+func dockerGlobalArgs(t testing.TB) map[string]string {
+	t.Helper()
+	_, metaArgs := parseDockerfile(t)
+	args := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			args[kv.Key] = ""
+			if kv.Value != nil {
+				args[kv.Key] = *kv.Value
+			}
+		}
+	}
+	return args
 }
 
 // goBuildCommand returns the shell command of the RUN instruction that builds
@@ -198,28 +223,84 @@ func TestDockerfileBuildCommand(t *testing.T) {
 	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
 		t.Errorf("binary links %v: not static", libs)
 	}
-	out, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("--version: %v\n%s", err, out)
-	}
-	for _, want := range []string{
-		`version ` + regexp.QuoteMeta(testVersion),
-		`branch: ` + testBranch,
-		`revision: ` + testRevision,
-		`build date:\s+` + testBuildDate,
-	} {
-		if !regexp.MustCompile(want).Match(out) {
-			t.Errorf("--version output lacks %q:\n%s", want, out)
-		}
-	}
+	checkVersionOutput(t, bin, map[string]string{
+		"version":    testVersion,
+		"branch":     testBranch,
+		"revision":   testRevision,
+		"build user": "docker",
+		"build date": testBuildDate,
+		"go version": "go" + ciGoVersion(t),
+		"platform":   "linux/" + runtime.GOARCH,
+	})
 }
 
+// The build arguments the tests give the Dockerfile's build.
 const (
 	testVersion   = "9.8.7-opscheck"
 	testRevision  = "0123456789abcdef0123456789abcdef01234567"
 	testBranch    = "opscheck"
-	testBuildDate = "20260101-00:00:00"
+	testBuildDate = "2026-01-02T03:04:05Z"
 )
+
+// dockerBuildArgs are the build arguments of `make image` with the tests'
+// values.
+var dockerBuildArgs = map[string]string{
+	"VERSION": testVersion, "REVISION": testRevision, "BRANCH": testBranch, "BUILD_DATE": testBuildDate,
+}
+
+// recordingResolver is offlineResolver that remembers the images asked for.
+type recordingResolver struct {
+	offlineResolver
+	mu   sync.Mutex
+	refs []string
+}
+
+func (r *recordingResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	r.mu.Lock()
+	r.refs = append(r.refs, ref)
+	r.mu.Unlock()
+	return r.offlineResolver.ResolveImageConfig(ctx, ref, opt)
+}
+
+// TestDockerfileImage converts the Dockerfile as BuildKit does for a build
+// with the build arguments of `make image`, and checks the result: the
+// builder is the Go that CI uses, and the image carries the OCI labels with
+// the values given.
+func TestDockerfileImage(t *testing.T) {
+	dt := readRepoFile(t, "Dockerfile")
+	resolver := &recordingResolver{}
+	sm := llb.NewSourceMap(nil, "Dockerfile", "Dockerfile", dt)
+	sm.Definition = &llb.Definition{}
+	opt := dockerfile2llb.ConvertOpt{SourceMap: sm, MetaResolver: resolver}
+	opt.BuildArgs = dockerBuildArgs
+	res, err := dockerfile2llb.Dockerfile2LLB(context.Background(), dt, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGo := "docker.io/library/golang:" + ciGoVersion(t)
+	if !slices.Contains(resolver.refs, wantGo) {
+		t.Errorf("base images %q, want the builder %s (GOTOOLCHAIN in .ci/run)", resolver.refs, wantGo)
+	}
+	want := map[string]string{
+		"org.opencontainers.image.title":       "tencent_live_exporter",
+		"org.opencontainers.image.description": "Prometheus exporter for Tencent Cloud Live rooms",
+		"org.opencontainers.image.version":     testVersion,
+		"org.opencontainers.image.revision":    testRevision,
+		"org.opencontainers.image.created":     testBuildDate,
+		"org.opencontainers.image.source":      "https://" + ExporterModule,
+		"org.opencontainers.image.url":         "https://" + ExporterModule,
+		"org.opencontainers.image.licenses":    licenseSPDX(t),
+	}
+	got := res.Image.Config.Labels
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("label %s = %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("labels %v, want exactly %v", got, want)
+	}
+}
 
 var (
 	buildOnce sync.Once
@@ -238,7 +319,7 @@ func exporterBinary(t testing.TB) string {
 	}
 	buildOnce.Do(func() {
 		cmd, _ := goBuildCommand(t, dockerStages(t))
-		buildBin, buildErr = runDockerBuildCommand(root, cmd)
+		buildBin, buildErr = runDockerBuildCommand(root, cmd, dockerGlobalArgs(t)["GO_VERSION"])
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -247,8 +328,9 @@ func exporterBinary(t testing.TB) string {
 }
 
 // runDockerBuildCommand runs the build command with the build arguments set as
-// BuildKit would, writing to a temporary directory instead of /out.
-func runDockerBuildCommand(root, cmd string) (string, error) {
+// BuildKit would and the builder image's Go version, writing to a temporary
+// directory instead of /out.
+func runDockerBuildCommand(root, cmd, goVersion string) (string, error) {
 	if strings.Count(cmd, "/out/") != 1 {
 		return "", errors.New("go build command must write exactly one file below /out/")
 	}
@@ -259,10 +341,10 @@ func runDockerBuildCommand(root, cmd string) (string, error) {
 	cmd = strings.Replace(cmd, "/out/", dir+"/", 1)
 	c := exec.Command("/bin/sh", "-c", cmd)
 	c.Dir = root
-	c.Env = append(os.Environ(),
-		"TARGETOS=linux", "TARGETARCH="+runtime.GOARCH,
-		"VERSION="+testVersion, "REVISION="+testRevision, "BRANCH="+testBranch, "BUILD_DATE="+testBuildDate,
-	)
+	c.Env = append(os.Environ(), "TARGETOS=linux", "TARGETARCH="+runtime.GOARCH, "GOTOOLCHAIN=go"+goVersion)
+	for k, v := range dockerBuildArgs {
+		c.Env = append(c.Env, k+"="+v)
+	}
 	if out, err := c.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("Dockerfile build command failed: %w\n%s", err, out)
 	}

@@ -202,6 +202,7 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		t.Error("deployment: want strategy Recreate")
 	}
 	pod := d.Spec.Template.Spec
+	checkReleaseImage(t, pod)
 	c := checkPodHardening(t, pod)
 	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 10071 {
 		t.Errorf("container: ports %+v, want 10071", c.Ports)
