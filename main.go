@@ -30,6 +30,7 @@ import (
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
+	"github.com/tencent-live-exporter/tencent_live_exporter/shard"
 )
 
 const (
@@ -58,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
+		shardFlags    = shard.AddFlags(app)
 		webConfig     = kingpinflag.AddFlags(app, defaultAddress)
 	)
 	app.Version(version.Print(exporterName))
@@ -70,6 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *probeOffset < 0 {
 		fmt.Fprintf(stderr, "%s: --web.probe-timeout-offset must not be negative, got %s\n", exporterName, *probeOffset)
+		return 1
+	}
+	ownShard, err := shard.FromFlags(*shardFlags, os.Hostname)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", exporterName, err)
 		return 1
 	}
 
@@ -105,6 +112,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *configCheck {
 		fmt.Fprintf(stdout, "%s: valid: %s\n", *configFile, summary(safeConfig.Get()))
+		if ownShard.Count > 1 {
+			for _, part := range shard.Split(safeConfig.Get(), ownShard.Count) {
+				fmt.Fprintln(stdout, part)
+			}
+		}
 		return 0
 	}
 
@@ -120,12 +132,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	fetcher := collector.NewFetcher(ctx, logger, nil)
-	if err := fetcher.Apply(safeConfig.Get()); err != nil {
+	shardFilter := shard.NewFilter(ownShard, fetcher.Apply, logger)
+	if err := shardFilter.Apply(safeConfig.Get()); err != nil {
 		level.Error(logger).Log("msg", "Cannot apply the configuration", "err", err)
 		return 1
 	}
 	registry.MustRegister(
 		collector.NewCollector(fetcher),
+		shardFilter,
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -135,17 +149,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err := loadConfig(); err != nil {
 			return err
 		}
-		return fetcher.Apply(safeConfig.Get())
+		return shardFilter.Apply(safeConfig.Get())
 	}, func() (bool, error) {
 		changed, err := safeConfig.ReloadRoomFiles()
 		if changed {
-			err = fetcher.Apply(safeConfig.Get())
+			err = shardFilter.Apply(safeConfig.Get())
 		}
 		return changed || err != nil, err
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, probeHandler(fetcher, *probeOffset), errorLog)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, shardFilter, reloads, probeHandler(fetcher, shardFilter, *probeOffset), errorLog)
 	if err != nil {
 		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
 		return 1
@@ -175,7 +189,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // routes returns the exporter's HTTP endpoints.
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
-	safeConfig *config.SafeConfig, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
+	safeConfig *config.SafeConfig, shardFilter *shard.Filter, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(collector.NewGatherer(registry, fetcher), promhttp.HandlerOpts{
 		ErrorLog:            errorLog,
@@ -193,7 +207,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 	mux.Handle("/probe", probe)
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, safeConfig.Get().String())
+		_, _ = io.WriteString(w, shardFilter.ConfigComment()+safeConfig.Get().String())
 	})
 	if telemetryPath == "/" {
 		return mux, nil
