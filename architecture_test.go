@@ -16,7 +16,8 @@ const module = "github.com/tencent-live-exporter/tencent_live_exporter"
 // design rests on: the Tencent client knows nothing of Prometheus or of the
 // configuration, the configuration imports none of ours, the rate budget
 // only the standard library, the simulator only the client's wire types and
-// signer, and only main (for --demo) runs the simulator in production code.
+// signer, only main (for --demo) runs the simulator in production code, and
+// the shards are chosen from the configuration alone.
 func TestPackageDependenciesPointOneWay(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	if err != nil {
@@ -62,6 +63,8 @@ func forbidden(pkg, imp string) string {
 		return "the simulator depends only on the client's wire types and signer"
 	case under(imp, "collector/livesim") && pkg != module && !under(pkg, "collector/livesim"):
 		return "only main (for --demo) runs the simulator outside tests"
+	case under(pkg, "shard") && ours && !under(imp, "config"):
+		return "shards are chosen from the configuration alone, before the fetcher sees it"
 	}
 	return ""
 }
@@ -74,6 +77,7 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{module + "/collector/budget", "github.com/go-kit/log"},
 		{module + "/collector/livesim", module + "/config"},
 		{module + "/collector", module + "/collector/livesim"},
+		{module + "/shard", module + "/collector"},
 	} {
 		if forbidden(tc.pkg, tc.imp) == "" {
 			t.Errorf("%s importing %s is not caught", tc.pkg, tc.imp)
@@ -83,6 +87,8 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{module, module + "/collector/livesim"},
 		{module + "/collector/livesim", module + "/collector/tencent/usersig"},
 		{module + "/collector", module + "/collector/budget"},
+		{module + "/shard", module + "/config"},
+		{module, module + "/shard"},
 	} {
 		if why := forbidden(tc.pkg, tc.imp); why != "" {
 			t.Errorf("%s importing %s refused: %s", tc.pkg, tc.imp, why)

@@ -32,6 +32,7 @@ import (
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/livesim"
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/webhook"
 	"github.com/tencent-live-exporter/tencent_live_exporter/config"
+	"github.com/tencent-live-exporter/tencent_live_exporter/shard"
 )
 
 const (
@@ -67,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		demo          = app.Flag("demo", "Run against the built-in simulated Live API with sample rooms; needs no credentials nor config file.").Bool()
 		demoChurn     = app.Flag("demo.churn-interval", "With --demo, how often the simulated API dissolves and re-creates its churning rooms.").Default(demoChurnInterval.String()).Hidden().Duration()
+		shardFlags    = shard.AddFlags(app)
 		webConfig     = kingpinflag.AddFlags(app, defaultAddress)
 		hookAddress   = app.Flag("webhook.listen-address", "Address on which to receive Tencent's webhooks (POST /webhook only), apart from /metrics; empty turns the receiver off. With --demo it defaults to "+demoWebhookAddress+".").Default("").String()
 		hookConfig    = app.Flag("webhook.config.file", "Path to an exporter-toolkit web configuration file for the webhook listener (TLS).").Default("").String()
@@ -81,6 +83,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *probeOffset < 0 {
 		fmt.Fprintf(stderr, "%s: --web.probe-timeout-offset must not be negative, got %s\n", exporterName, *probeOffset)
+		return 1
+	}
+	ownShard, err := shard.FromFlags(*shardFlags, os.Hostname)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", exporterName, err)
 		return 1
 	}
 
@@ -121,6 +128,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *configCheck {
 		fmt.Fprintf(stdout, "%s: valid: %s\n", *configFile, summary(safeConfig.Get()))
+		if ownShard.Count > 1 {
+			for _, part := range shard.Split(safeConfig.Get(), ownShard.Count) {
+				fmt.Fprintln(stdout, part)
+			}
+		}
 		return 0
 	}
 
@@ -136,44 +148,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	fetcher := collector.NewFetcher(ctx, logger, nil)
-	if err := fetcher.Apply(safeConfig.Get()); err != nil {
-		level.Error(logger).Log("msg", "Cannot apply the configuration", "err", err)
-		return 1
-	}
 	receiver := webhook.New(webhook.Options{Sink: fetcher, Logger: logger})
-	receiver.SetTokens(webhookTokens(safeConfig.Get()))
-	registry.MustRegister(
-		collector.NewCollector(fetcher),
-		receiver,
-		versioncollector.NewCollector(exporterName),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-
-	// apply puts the configuration in force in the fetcher and the receiver.
-	apply := func() error {
-		cfg := safeConfig.Get()
+	// The shard's apps, and only they, are fetched and take webhooks.
+	shardFilter := shard.NewFilter(ownShard, func(cfg *config.Config) error {
 		if err := fetcher.Apply(cfg); err != nil {
 			return err
 		}
 		receiver.SetTokens(webhookTokens(cfg))
 		return nil
+	}, logger)
+	if err := shardFilter.Apply(safeConfig.Get()); err != nil {
+		level.Error(logger).Log("msg", "Cannot apply the configuration", "err", err)
+		return 1
 	}
+	registry.MustRegister(
+		collector.NewCollector(fetcher),
+		receiver,
+		shardFilter,
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
 	reloads := newReloader(logger, func() error {
 		if err := loadConfig(); err != nil {
 			return err
 		}
-		return apply()
+		return shardFilter.Apply(safeConfig.Get())
 	}, func() (bool, error) {
 		changed, err := safeConfig.ReloadRoomFiles()
 		if changed {
-			err = apply()
+			err = shardFilter.Apply(safeConfig.Get())
 		}
 		return changed || err != nil, err
 	})
 	go reloads.run(ctx, hup, roomFilesCheckInterval)
 
-	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, reloads, probeHandler(fetcher, *probeOffset), errorLog)
+	mux, err := routes(*telemetryPath, *maxRequests, registry, fetcher, safeConfig, shardFilter, reloads, probeHandler(fetcher, shardFilter, *probeOffset), errorLog)
 	if err != nil {
 		level.Error(logger).Log("msg", "Cannot build the HTTP routes", "err", err)
 		return 1
@@ -216,7 +227,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // routes returns the exporter's HTTP endpoints.
 func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry, fetcher *collector.Fetcher,
-	safeConfig *config.SafeConfig, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
+	safeConfig *config.SafeConfig, shardFilter *shard.Filter, reloads *reloader, probe http.Handler, errorLog *stdlog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(telemetryPath, promhttp.InstrumentMetricHandler(registry, collector.NewHandler(registry, fetcher, collector.HandlerOpts{
 		ErrorLog:            errorLog,
@@ -234,7 +245,7 @@ func routes(telemetryPath string, maxRequests int, registry *prometheus.Registry
 	mux.Handle("/probe", probe)
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, safeConfig.Get().String())
+		_, _ = io.WriteString(w, shardFilter.ConfigComment()+safeConfig.Get().String())
 	})
 	if telemetryPath == "/" {
 		return mux, nil

@@ -75,7 +75,7 @@ func TestMain(m *testing.M) {
 // exporterBinary returns the path of the exporter built from this package,
 // building it on first use, with the race detector when the tests run with it
 // so that races of the daemon show up in its stderr.
-func exporterBinary(t *testing.T) string {
+func exporterBinary(t testing.TB) string {
 	t.Helper()
 	binary.once.Do(func() {
 		binary.dir, binary.err = os.MkdirTemp("", "tencent_live_exporter-e2e-")
@@ -113,7 +113,7 @@ func raceEnabled() bool {
 
 // exporterCommand returns the command running the exporter with args in dir.
 // It is the one place where the binary is started.
-func exporterCommand(ctx context.Context, t *testing.T, dir string, args ...string) *exec.Cmd {
+func exporterCommand(ctx context.Context, t testing.TB, dir string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, exporterBinary(t), args...)
 	cmd.Dir = dir
@@ -121,6 +121,53 @@ func exporterCommand(ctx context.Context, t *testing.T, dir string, args ...stri
 	// 0, which would count in the measured shutdown time.
 	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	return cmd
+}
+
+// onHostScript sets the host name to its $0 and runs its arguments.
+const onHostScript = `hostname "$0" && exec "$@"`
+
+// onHost makes cmd run with host as its host name, in a UTS namespace of
+// its own inside a user namespace, through util-linux's unshare, so that
+// the test needs neither root nor a change to the machine. canSetHost says
+// whether the machine allows it.
+func onHost(cmd *exec.Cmd, host string) {
+	cmd.Args = append([]string{"unshare", "--user", "--map-root-user", "--uts", "sh", "-c", onHostScript, host}, cmd.Args...)
+	cmd.Path, cmd.Err = exec.LookPath("unshare")
+}
+
+// canSetHost returns nil when onHost works on this machine, else why not.
+func canSetHost() error {
+	out, err := exec.Command("unshare", "--user", "--map-root-user", "--uts", "sh", "-c", onHostScript, "probe-0", "hostname").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("unshare: %w: %s", err, bytes.TrimSpace(out))
+	}
+	if got := string(bytes.TrimSpace(out)); got != "probe-0" {
+		return fmt.Errorf("unshare: the host name is %q, want probe-0", got)
+	}
+	return nil
+}
+
+// runOnce runs the exporter with args in dir until it exits, on host unless
+// it is "" (see onHost), and returns its exit code and output.
+func runOnce(t testing.TB, dir, host string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exporterCommand(ctx, t, dir, args...)
+	if host != "" {
+		onHost(cmd, host)
+	}
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.String(), stderr.String()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, stdout.String(), stderr.String()
 }
 
 // lockedBuffer collects a subprocess's output: exec copies the output pipe
@@ -165,17 +212,24 @@ var errAddressInUse = errors.New("listen address already in use")
 // startExporter starts the exporter in dir with args on a free loopback port
 // and returns once it answers /-/healthy. It kills the process when the test
 // ends, and logs its stderr if the test failed.
-func startExporter(t *testing.T, dir string, args ...string) *exporter {
+func startExporter(t testing.TB, dir string, args ...string) *exporter {
 	t.Helper()
 	return startExporterOver(t, plainHTTP, dir, args...)
 }
 
 // startExporterOver is startExporter for an exporter reached over tr.
-func startExporterOver(t *testing.T, tr transport, dir string, args ...string) *exporter {
+func startExporterOver(t testing.TB, tr transport, dir string, args ...string) *exporter {
+	t.Helper()
+	return startExporterOn(t, tr, "", dir, args...)
+}
+
+// startExporterOn is startExporterOver for an exporter whose host name is
+// host (see onHost); "" keeps the machine's.
+func startExporterOn(t testing.TB, tr transport, host, dir string, args ...string) *exporter {
 	t.Helper()
 	const attempts = 3
 	for i := 1; ; i++ {
-		e := launchExporter(t, tr, dir, freeAddress(t), args)
+		e := launchExporter(t, tr, host, dir, freeAddress(t), args)
 		err := poll(settleTimeout, func() error {
 			if e.exited() {
 				if strings.Contains(e.stderr.String(), "address already in use") {
@@ -200,10 +254,13 @@ func startExporterOver(t *testing.T, tr transport, dir string, args ...string) *
 }
 
 // launchExporter starts the exporter process listening on addr, reached
-// over tr.
-func launchExporter(t *testing.T, tr transport, dir, addr string, args []string) *exporter {
+// over tr, on host unless it is "".
+func launchExporter(t testing.TB, tr transport, host, dir, addr string, args []string) *exporter {
 	t.Helper()
 	cmd := exporterCommand(context.Background(), t, dir, append([]string{"--web.listen-address=" + addr}, args...)...)
+	if host != "" {
+		onHost(cmd, host)
+	}
 	e := &exporter{cmd: cmd, base: tr.scheme + "://" + addr, client: tr.client, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	e.started = time.Now()
@@ -241,7 +298,7 @@ func (e *exporter) exited() bool {
 
 // terminate sends SIGTERM and waits for the process to exit; it returns
 // how long that took.
-func (e *exporter) terminate(t *testing.T) time.Duration {
+func (e *exporter) terminate(t testing.TB) time.Duration {
 	t.Helper()
 	signalled := time.Now()
 	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -256,7 +313,7 @@ func (e *exporter) terminate(t *testing.T) time.Duration {
 }
 
 // freeAddress returns a loopback address whose port was free a moment ago.
-func freeAddress(t *testing.T) string {
+func freeAddress(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -345,7 +402,7 @@ func (e *exporter) request(method, path string) (int, string, error) {
 }
 
 // get returns the body of path, failing the test unless it answers 200.
-func (e *exporter) get(t *testing.T, path string) string {
+func (e *exporter) get(t testing.TB, path string) string {
 	t.Helper()
 	status, body, err := e.request(http.MethodGet, path)
 	if err != nil {
@@ -358,7 +415,7 @@ func (e *exporter) get(t *testing.T, path string) string {
 }
 
 // scrape fetches /metrics and returns its text and its parsed families.
-func (e *exporter) scrape(t *testing.T) (string, families) {
+func (e *exporter) scrape(t testing.TB) (string, families) {
 	t.Helper()
 	raw := e.get(t, "/metrics")
 	fams, err := parseExposition(raw)
@@ -369,7 +426,7 @@ func (e *exporter) scrape(t *testing.T) (string, families) {
 }
 
 // waitReady waits until /-/ready answers 200.
-func waitReady(t *testing.T, e *exporter) {
+func waitReady(t testing.TB, e *exporter) {
 	t.Helper()
 	waitFor(t, settleTimeout, "/-/ready to answer 200", func() error {
 		status, body, err := e.request(http.MethodGet, "/-/ready")
@@ -397,7 +454,7 @@ func poll(timeout time.Duration, check func() error) error {
 
 // waitFor polls check until it returns nil and returns how long that took;
 // when timeout passes first, it fails the test with check's last error.
-func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) time.Duration {
+func waitFor(t testing.TB, timeout time.Duration, what string, check func() error) time.Duration {
 	t.Helper()
 	start := time.Now()
 	if err := poll(timeout, check); err != nil {
@@ -489,7 +546,7 @@ func sampleValue(m *dto.Metric) float64 {
 
 // startSim starts the simulated Live API with opts and closes it when the
 // test ends.
-func startSim(t *testing.T, opts livesim.Options) *livesim.Server {
+func startSim(t testing.TB, opts livesim.Options) *livesim.Server {
 	t.Helper()
 	sim, err := livesim.Start(opts)
 	if err != nil {
@@ -501,7 +558,7 @@ func startSim(t *testing.T, opts livesim.Options) *livesim.Server {
 
 // writeFile writes content to name in dir, through a rename so that a
 // reader never sees it half written, and returns its path.
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")

@@ -7,8 +7,6 @@ package main
 // the race detector on; nothing sleeps to synchronise.
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +15,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -826,30 +823,17 @@ func TestE2ECommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-			defer cancel()
-			var stdout, stderr bytes.Buffer
-			cmd := exporterCommand(ctx, t, dir, tt.args...)
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := 0
-			var exit *exec.ExitError
-			switch {
-			case errors.As(err, &exit):
-				code = exit.ExitCode()
-			case err != nil:
-				t.Fatal(err)
-			}
+			code, stdout, stderr := runOnce(t, dir, "", tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d", code, tt.wantCode)
 			}
 			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout.String(), want) {
+				if !strings.Contains(stdout, want) {
 					t.Errorf("stdout lacks %q", want)
 				}
 			}
 			if t.Failed() {
-				t.Logf("stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+				t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector"
+	"github.com/tencent-live-exporter/tencent_live_exporter/shard"
 )
 
 // Probe time limits: the scrape timeout less the offset of
@@ -28,8 +29,9 @@ const (
 
 // probeHandler serves /probe: one room, named by target=<sdkappid>/<room_id>
 // or by sdkappid and room_id, fetched now within the scrape timeout that
-// Prometheus announces less offset.
-func probeHandler(fetcher *collector.Fetcher, offset time.Duration) http.Handler {
+// Prometheus announces less offset. An app of another shard is refused like
+// an unknown one, with a text naming its shard.
+func probeHandler(fetcher *collector.Fetcher, shardFilter *shard.Filter, offset time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sdkappid, roomID, err := probeRoom(r.URL.Query())
 		if err != nil {
@@ -41,6 +43,9 @@ func probeHandler(fetcher *collector.Fetcher, offset time.Duration) http.Handler
 		families, err := fetcher.Probe(ctx, sdkappid, roomID)
 		switch {
 		case errors.Is(err, collector.ErrUnknownApp):
+			if owner, ok := shardFilter.Elsewhere(sdkappid); ok {
+				err = fmt.Errorf("the app is watched by %s, not by this process; probe it there", owner)
+			}
 			http.Error(w, fmt.Sprintf("sdkappid %d: %v", sdkappid, err), http.StatusBadRequest)
 			return
 		case errors.Is(err, collector.ErrProbeRejected):
