@@ -132,6 +132,42 @@ func timedScrape(b *testing.B, e *exporter) (time.Duration, int, string) {
 	return took, len(compressed), string(raw)
 }
 
+// allocated scrapes e's /metrics with the given Accept-Encoding and
+// returns the exporter's go_memstats_alloc_bytes_total it shows.
+func allocated(b *testing.B, e *exporter, encoding string) float64 {
+	req, err := http.NewRequest(http.MethodGet, e.base+"/metrics", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", encoding)
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := io.Reader(resp.Body)
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if body, err = gzip.NewReader(resp.Body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_alloc_bytes_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return f
+		}
+	}
+	b.Fatal("no go_memstats_alloc_bytes_total")
+	return 0
+}
+
 // BenchmarkE2EWatchedRooms runs the built exporter against the simulator on
 // loopback with 10,000, 50,000 and 100,000 rooms, and with 100,000 rooms in
 // the file of which shard 1 of 10 watches one app of 10,000: the series per scrape, the
@@ -198,6 +234,17 @@ func BenchmarkE2EWatchedRooms(b *testing.B) {
 					watched += sampleValue(m)
 				}
 				heap, _ := fams.value("go_memstats_heap_inuse_bytes")
+				// Allocations per room and scrape: the exporter's allocation
+				// counter across scrapes in a row (refresh_interval is an
+				// hour: nothing else runs), plain and gzipped.
+				for _, encoding := range []string{"identity", "gzip"} {
+					before := allocated(b, e, encoding)
+					for range sizingScrapes {
+						allocated(b, e, encoding)
+					}
+					perRoom := (allocated(b, e, encoding) - before) / (sizingScrapes + 1) / watched
+					b.ReportMetric(perRoom, "B-alloc/room/scrape-"+encoding)
+				}
 				b.ReportMetric(passCPU/watched*1e6, "µs-CPU/room-fetched")
 				b.ReportMetric(scrapeCPU*1e3, "ms-CPU/scrape")
 				b.ReportMetric(watched, "rooms-watched")
