@@ -385,7 +385,7 @@ func NewHandler(registry prometheus.Gatherer, f *Fetcher, opts HandlerOpts) http
 				return
 			}
 		}
-		format := expfmt.Negotiate(req.Header)
+		format := expfmt.NegotiateAccept(req.Header, expfmt.DefaultAcceptedFormats()...)
 		if format.FormatType() != expfmt.TypeTextPlain {
 			other.ServeHTTP(w, req)
 			return

@@ -42,7 +42,7 @@ func (m memoryTransport) RoundTrip(req *http.Request) (resp *http.Response, err 
 	w := &memoryResponse{header: http.Header{}}
 	defer func() {
 		if p := recover(); p != nil {
-			if p != http.ErrAbortHandler { // panicked as is, never wrapped
+			if err, ok := p.(error); !ok || !errors.Is(err, http.ErrAbortHandler) {
 				panic(p)
 			}
 			resp, err = nil, fmt.Errorf("%w: %w", errDropped, context.Cause(ctx))

@@ -465,7 +465,6 @@ func TestDemoChurnRooms(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, srv: srv, clock: clock}
 	recv := newHookReceiver(t, http.StatusOK)
 	app := DemoApp()
 	srv.SetWebhook(app.SDKAppID, recv.srv.URL+"/webhook", DemoWebhookToken)
@@ -474,7 +473,7 @@ func TestDemoChurnRooms(t *testing.T) {
 	var got []string
 	for _, h := range recv.got() {
 		got = append(got, h.query.Get("CallbackCommand"))
-		if err := tencent.VerifyWebhookSign(DemoWebhookToken, h.query.Get("RequestTime"), h.query.Get("Sign"), f.clock.Now()); err != nil {
+		if err := tencent.VerifyWebhookSign(DemoWebhookToken, h.query.Get("RequestTime"), h.query.Get("Sign"), clock.Now()); err != nil {
 			t.Error(err)
 		}
 	}

@@ -95,12 +95,12 @@ func TestAnswers(t *testing.T) {
 			if resp.status != tc.status {
 				t.Fatalf("status %d, want %d; body %q", resp.status, tc.status, resp.body)
 			}
-			switch {
-			case tc.status == http.StatusOK:
+			switch tc.status {
+			case http.StatusOK:
 				if resp.body != `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}` || resp.header.Get("Content-Type") != "application/json" {
 					t.Errorf("answer %q, Content-Type %q", resp.body, resp.header.Get("Content-Type"))
 				}
-			case tc.status == http.StatusMethodNotAllowed:
+			case http.StatusMethodNotAllowed:
 				if got := resp.header.Get("Allow"); got != "POST" {
 					t.Errorf("Allow: %q", got)
 				}
