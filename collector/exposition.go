@@ -164,7 +164,7 @@ func (f *Fetcher) roomFamilies(now time.Time) []*dto.MetricFamily {
 func (families *roomFamilies) add(labels []labelPair, r *room, now time.Time, staleAfter time.Duration) {
 	st := loadRoom(r)
 	st.eachSample(func(fam int, extra []labelPair, value float64) {
-		if !visible(fam, &st.at, now, staleAfter) {
+		if !visible(fam, &st.at, now.UnixNano(), int64(staleAfter)) {
 			return
 		}
 		m := &dto.Metric{Label: dtoLabels(mergeLabels(labels, extra))}

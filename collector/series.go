@@ -47,10 +47,10 @@ func sortedLabels(names, values []string) []labelPair {
 // once, and when each value group's values arrived.
 type roomState struct {
 	info    *roomSnapshot
-	members *countSnapshot // nil when unknown or the room does not exist
-	stats   *statsSnapshot // likewise
-	events  *memberEvents  // nil before the first member-state webhook
-	at      [groupCount]time.Time
+	members *countSnapshot    // nil when unknown or the room does not exist
+	stats   *statsSnapshot    // likewise
+	events  *memberEvents     // nil before the first member-state webhook
+	at      [groupCount]int64 // when each value group's values arrived, Unix ns; 0 for none
 }
 
 // loadRoom reads r's snapshots.
@@ -60,14 +60,22 @@ func loadRoom(r *room) roomState {
 	if s.known && !s.exists { // a missing room has no values
 		st.members, st.stats = nil, nil
 	}
-	st.at[groupExists], st.at[groupValues], st.at[groupInfo] = s.lastDefinitive, s.valuesAt, s.infoAt
+	st.at[groupExists], st.at[groupValues], st.at[groupInfo] = unixNano(s.lastDefinitive), unixNano(s.valuesAt), unixNano(s.infoAt)
 	if st.members != nil {
-		st.at[groupMembers] = st.members.at
+		st.at[groupMembers] = unixNano(st.members.at)
 	}
 	if st.stats != nil {
-		st.at[groupStats] = st.stats.at
+		st.at[groupStats] = unixNano(st.stats.at)
 	}
 	return st
+}
+
+// unixNano is t in Unix ns, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // eachSample calls fn for every series the room's state gives, in family
@@ -130,10 +138,11 @@ func (st *roomState) eachSample(fn func(fam int, extra []labelPair, value float6
 }
 
 // visible reports whether the series of family fam, with the value group
-// times at, may be shown at now: each value while younger than staleAfter,
-// and a room's values only while its exists series is shown.
-func visible(fam int, at *[groupCount]time.Time, now time.Time, staleAfter time.Duration) bool {
-	fresh := func(g int) bool { return now.Sub(at[g]) <= staleAfter }
+// times at (Unix ns, 0 for none), may be shown at now (Unix ns): each value
+// while younger than staleAfter (ns), and a room's values only while its
+// exists series is shown. A group without a time has no series.
+func visible(fam int, at *[groupCount]int64, now, staleAfter int64) bool {
+	fresh := func(g int) bool { return at[g] == 0 || now-at[g] <= staleAfter }
 	switch g := familyGroups[fam]; g {
 	case groupAlways:
 		return true

@@ -90,11 +90,7 @@ func renderBlock(view *exposed, i int, old *blockText, changed int) *blockText {
 			continue
 		}
 		st := loadRoom(rooms[k].room)
-		for g, at := range st.at {
-			if !at.IsZero() {
-				b.rooms[k].at[g] = at.UnixNano()
-			}
-		}
+		b.rooms[k].at = st.at
 		sc.ends = append(sc.ends, renderRoom(&sc.buf, &st, rooms[k].labels))
 	}
 	for k := range b.rooms {
@@ -163,32 +159,18 @@ func (b *blockText) writeFamily(w io.Writer, fam int, now, staleAfter int64, hea
 	if start == b.ends[fam] {
 		return
 	}
-	if visibleAt(fam, &b.oldest, now, staleAfter) {
+	if visible(fam, &b.oldest, now, staleAfter) {
 		header()
 		_, _ = w.Write(b.buf[start:b.ends[fam]])
 		return
 	}
 	for k := range b.rooms {
 		r := &b.rooms[k]
-		if r.ends[fam] > start && visibleAt(fam, &r.at, now, staleAfter) {
+		if r.ends[fam] > start && visible(fam, &r.at, now, staleAfter) {
 			header()
 			_, _ = w.Write(b.buf[start:r.ends[fam]])
 		}
 		start = r.ends[fam]
-	}
-}
-
-// visibleAt is visible with times as Unix ns, 0 for none (never stale: a
-// group without a time has no lines).
-func visibleAt(fam int, at *[groupCount]int64, now, staleAfter int64) bool {
-	fresh := func(g int) bool { return at[g] == 0 || now-at[g] <= staleAfter }
-	switch g := familyGroups[fam]; g {
-	case groupAlways:
-		return true
-	case groupValues, groupInfo:
-		return fresh(groupExists) && fresh(g)
-	default:
-		return fresh(g)
 	}
 }
 
