@@ -29,6 +29,11 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		{map[string]string{"alertname": "TencentLiveApiRateLimited", "severity": "warning", "team": "growth"}, "live-platform"},
 		{map[string]string{"alertname": "TencentLiveExporterDown", "severity": "critical"}, "live-platform"},
 		{map[string]string{"alertname": "TencentLiveUserSigExpiringSoon", "severity": "warning"}, "live-platform"},
+		// App-wide alerts of the webhook receiver and the budget: the
+		// platform, whatever labels the app carries.
+		{map[string]string{"alertname": "TencentLiveBudgetShortfall", "severity": "warning", "team": "growth"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveWebhooksSilent", "severity": "warning", "team": "ops"}, "live-platform"},
+		{map[string]string{"alertname": "TencentLiveWebhookSignaturesFailing", "severity": "warning", "team": "growth"}, "live-platform"},
 	} {
 		if got := amtoolReceivers(t, tc.labels); got != tc.want {
 			t.Errorf("%v routes to %q, want %q", tc.labels, got, tc.want)
@@ -37,8 +42,10 @@ func TestAlertmanagerRoutes(t *testing.T) {
 }
 
 // TestAlertmanagerInhibition loads the example configuration into a real
-// Alertmanager, posts alerts to it and checks that an app's room alerts are
-// inhibited while its API is down (and only that app's).
+// Alertmanager, posts alerts to it and checks the inhibitions: an app's room
+// alerts while its API is down, a command's budget shortfall while it is
+// rate-limited, an app's webhook silence while its signatures fail (each for
+// that app or command only).
 func TestAlertmanagerInhibition(t *testing.T) {
 	sink := httptest.NewServer(&webhookSink{})
 	defer sink.Close()
@@ -57,6 +64,12 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		alert(map[string]string{"alertname": "TencentLiveRoomRefreshFailing", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "43", "room_id": "r4", "team": "ops"}),
 		alert(map[string]string{"alertname": "TencentLiveRoomStale", "severity": "warning", "sdkappid": "43", "room_id": "r5", "team": "ops"}),
+		alert(map[string]string{"alertname": "TencentLiveApiRateLimited", "severity": "warning", "sdkappid": "44", "api": "get_room_info"}),
+		alert(map[string]string{"alertname": "TencentLiveBudgetShortfall", "severity": "warning", "sdkappid": "44", "api": "get_room_info"}),
+		alert(map[string]string{"alertname": "TencentLiveBudgetShortfall", "severity": "warning", "sdkappid": "44", "api": "get_member_list"}),
+		alert(map[string]string{"alertname": "TencentLiveWebhookSignaturesFailing", "severity": "warning", "sdkappid": "45"}),
+		alert(map[string]string{"alertname": "TencentLiveWebhooksSilent", "severity": "warning", "sdkappid": "45"}),
+		alert(map[string]string{"alertname": "TencentLiveWebhooksSilent", "severity": "warning", "sdkappid": "46"}),
 	})
 	resp, err := http.Post(amURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -67,7 +80,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		t.Fatalf("POST /api/v2/alerts: %s", resp.Status)
 	}
 
-	want := map[string]string{ // alertname/sdkappid/room_id -> state
+	want := map[string]string{ // alertname/sdkappid/room_id or api -> state
 		"TencentLiveApiDown/42/":                   "active",
 		"TencentLiveRoomMissing/42/r1":             "suppressed",
 		"TencentLiveRoomStale/42/r2":               "suppressed",
@@ -76,6 +89,14 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		"TencentLiveRoomRefreshFailing/43/r4":      "active",
 		"TencentLiveRoomStale/43/r4":               "suppressed",
 		"TencentLiveRoomStale/43/r5":               "active",
+		// Rate limiting explains a shortfall of the same command only.
+		"TencentLiveApiRateLimited/44/get_room_info":    "active",
+		"TencentLiveBudgetShortfall/44/get_room_info":   "suppressed",
+		"TencentLiveBudgetShortfall/44/get_member_list": "active",
+		// Refused signatures explain the silence of the same app only.
+		"TencentLiveWebhookSignaturesFailing/45/": "active",
+		"TencentLiveWebhooksSilent/45/":           "suppressed",
+		"TencentLiveWebhooksSilent/46/":           "active",
 	}
 	var last map[string]string
 	waitFor(t, "inhibition states", 30*time.Second, 500*time.Millisecond, []*process{am}, func() (bool, error) {
@@ -85,7 +106,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		}
 		last = map[string]string{}
 		for _, a := range alerts {
-			last[a.Labels["alertname"]+"/"+a.Labels["sdkappid"]+"/"+a.Labels["room_id"]] = a.Status.State
+			last[a.Labels["alertname"]+"/"+a.Labels["sdkappid"]+"/"+a.Labels["room_id"]+a.Labels["api"]] = a.Status.State
 		}
 		for k, v := range want {
 			if last[k] != v {

@@ -45,8 +45,15 @@ func TestComposeFile(t *testing.T) {
 	if exp.Build == nil || exp.Build.Context != repoRoot(t) || exp.Build.Dockerfile != "Dockerfile" {
 		t.Errorf("exporter build %+v, want the repository root's Dockerfile", exp.Build)
 	}
-	if len(exp.Ports) != 1 || exp.Ports[0].Target != 10071 {
-		t.Errorf("exporter ports %+v, want 10071", exp.Ports)
+	var published []uint32
+	for _, p := range exp.Ports {
+		published = append(published, p.Target)
+	}
+	if !slices.Equal(published, []uint32{10071, 10072}) {
+		t.Errorf("exporter ports %+v, want 10071 (metrics) and 10072 (webhook)", exp.Ports)
+	}
+	if !slices.Contains(exp.Command, "--webhook.listen-address=:10072") {
+		t.Errorf("exporter command %v: want --webhook.listen-address=:10072, on every interface so that the published port reaches it", exp.Command)
 	}
 	if !exp.ReadOnly || !slices.Contains(exp.CapDrop, "ALL") {
 		t.Error("exporter: want read_only and cap_drop ALL")

@@ -94,7 +94,88 @@ func tablePanel(title, desc string, w uint32) *table.PanelBuilder {
 // perMinute is the per-minute rate of a room counter over the selected
 // rooms, aggregated by agg ("sum", "sum by (sdkappid)", ...).
 func (ds dashSelectors) perMinute(agg, counter string) string {
-	return "60 * " + agg + " (rate(" + counter + "{" + ds.room + "}[$__rate_interval]))"
+	return perMinuteOf(agg, counter, ds.room)
+}
+
+// perMinuteOf is the per-minute rate of the counter's series that the
+// matchers sel select, aggregated by agg.
+func perMinuteOf(agg, counter, sel string) string {
+	return "60 * " + agg + " (rate(" + counter + "{" + sel + "}[$__rate_interval]))"
+}
+
+// hintDelaySLO is how soon a webhook event must show on /metrics (the
+// spec's 2 s): the detection delay panel turns red above it.
+const hintDelaySLO = 2.0
+
+// webhookSilence is the silence after which TencentLiveWebhooksSilent
+// fires (alerts.yml.tmpl); the dashboard turns red there too.
+const webhookSilence = 6 * 3600.0
+
+// addEventsRow adds the "Events from Tencent" row: the webhooks received,
+// the hints they (and discovery's listing) give the refreshes, how soon an
+// event shows, members' events and the app's room quota.
+func (ds dashSelectors) addEventsRow(b *dashboard.DashboardBuilder) {
+	histogram := func(q string) string {
+		return "histogram_quantile(" + q + ", sum by (sdkappid, le) (rate(tencent_live_hint_delay_seconds_bucket{" + ds.app + "}[$__rate_interval])))"
+	}
+	b.WithRow(dashboard.NewRowBuilder("Events from Tencent")).
+		WithPanel(statPanel("Since the last webhook", "Time since each app's last authenticated webhook, or since the exporter took the app's webhook token. Apps without a token have none. TencentLiveWebhooksSilent fires after 6 hours.").Span(8).
+			Unit("s").
+			WithTarget(query("time() - tencent_live_webhook_last_event_timestamp_seconds{"+ds.app+"}", "{{sdkappid}}")).
+			Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(webhookSilence/2), "orange"), step(cog.ToPtr(webhookSilence), "red")))).
+		WithPanel(statPanel("Webhooks refused, last hour", "Webhook requests answered with an error in the last hour: unauthorized (wrong token or clock), unknown_app (no webhook token for the SdkAppid, counted as sdkappid \"other\"), bad_request or too_large.").Span(8).
+			WithTarget(query("sum(increase(tencent_live_webhook_requests_total{"+ds.app+`, outcome!="ok"}[1h])) or vector(0)`, "refused")).
+			Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(1.0), "orange")))).
+		WithPanel(statPanel("Room quota used", "Rooms the app has as a share of its room quota, from Tencent's room-quota webhook, which is sent only once room creation reaches 70 % of the quota: empty below that.").Span(8).
+			Unit("percentunit").Min(0).Max(1).
+			WithTarget(query("tencent_live_app_rooms_created{"+ds.app+"} / tencent_live_app_rooms_max{"+ds.app+"}", "{{sdkappid}}")).
+			Thresholds(thresholds(step(nil, "orange"), step(cog.ToPtr(0.9), "red")))).
+		WithPanel(tsPanel("Webhook requests per minute", "Webhook requests from Tencent by app, command and outcome (ok, unauthorized, unknown_app, bad_request, too_large); undocumented commands and unknown apps count as \"other\".", "short", 12).
+			Min(0).
+			WithTarget(query(perMinuteOf("sum by (sdkappid, command, outcome)", "tencent_live_webhook_requests_total", ds.app), "{{sdkappid}} {{command}} {{outcome}}"))).
+		WithPanel(tsPanel("Hints per minute", "Rooms moved ahead of the regular get_room_info refreshes, by webhook room events and by rooms leaving discovery's listing: queued, coalesced with a hint not yet served, or unwatched (a room the exporter does not watch).", "short", 12).
+			Min(0).
+			WithTarget(query(perMinuteOf("sum by (sdkappid, result)", "tencent_live_hints_total", ds.app), "{{sdkappid}} {{result}}"))).
+		WithPanel(tsPanel("Detection delay", "Time from the event behind a hint (a room dissolved, created or changed) to the room's refreshed state on /metrics: median and 99th percentile. The webhook receiver aims at 2 s; polling alone takes up to refresh_interval.", "s", 8).
+			Min(0).
+			Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(hintDelaySLO), "red"))).
+			WithTarget(query(histogram("0.5"), "{{sdkappid}} p50")).
+			WithTarget(query(histogram("0.99"), "{{sdkappid}} p99"))).
+		WithPanel(tsPanel("Member events per minute", "Members entering, leaving, losing and recovering their heartbeat, or kicked, over the selected rooms, from Tencent's member-state webhooks (EventCause).", "short", 8).
+			Min(0).
+			WithTarget(query(ds.perMinute("sum by (sdkappid, cause)", "tencent_live_room_member_events_total"), "{{sdkappid}} {{cause}}"))).
+		WithPanel(tsPanel("Room quota", "Rooms the app has (CurRoomCount) and its room quota (MaxRoomCount), from Tencent's room-quota webhook, sent from 70 % of the quota on.", "short", 8).
+			Min(0).
+			WithTarget(query("tencent_live_app_rooms_created{"+ds.app+"}", "{{sdkappid}} rooms")).
+			WithTarget(query("tencent_live_app_rooms_max{"+ds.app+"}", "{{sdkappid}} quota")))
+}
+
+// addQuotaSharingRow adds the "Quota sharing" row: what each command's
+// budget must sustain against what it can, where room refreshes come from
+// (discovery's listing or get_room_info), and the probes turned away to
+// keep the watched rooms fresh.
+func (ds dashSelectors) addQuotaSharingRow(b *dashboard.DashboardBuilder) {
+	required := "tencent_live_api_required_qps{" + ds.app + "}"
+	inForce := "tencent_live_api_rate_limit_qps{" + ds.app + "}"
+	b.WithRow(dashboard.NewRowBuilder("Quota sharing")).
+		WithPanel(bargauge.NewPanelBuilder().Title("Budget needed").
+			Description("Requests/s each command needs to refresh every watched room within refresh_interval (tencent_live_api_required_qps), as a share of what its rate in force sustains (about 97.5 % of it). Above 100 % rooms go stale; TencentLiveBudgetShortfall fires after 15 minutes.").
+			Datasource(promDS).Height(8).Span(8).Unit("percentunit").Min(0).Max(1.2).
+			DisplayMode(common.BarGaugeDisplayModeGradient).Orientation(common.VizOrientationHorizontal).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+			Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(0.8), "orange"), step(cog.ToPtr(1.0), "red"))).
+			WithTarget(query(required+" / (0.975 * "+inForce+")", "{{sdkappid}} {{api}}"))).
+		WithPanel(tsPanel("Required rate and rate in force", "Per command, the requests/s the watched rooms need (rooms listed by discovery need get_room_info only every info_refresh_interval) against the rate in force, lowered after rate-limit answers.", "reqps", 16).
+			Min(0).
+			WithTarget(query(required, "{{sdkappid}} {{api}} required")).
+			WithTarget(query(inForce, "{{sdkappid}} {{api}} in force"))).
+		WithPanel(tsPanel("Rooms refreshed per second, by source", "Definitive room refreshes by the command that brought them: get_room_list for rooms a discovery listing refreshed (20 per request, from discovery's own budget), get_room_info otherwise.", "short", 16).
+			Min(0).
+			WithTarget(query("sum by (sdkappid, api) (rate(tencent_live_rooms_refreshed_total{"+ds.app+"}[$__rate_interval]))", "{{sdkappid}} {{api}}"))).
+		WithPanel(statPanel("Probes rejected, last hour", "/probe requests answered 429 because the app's probe_share of its get_room_info budget had no slot before the scrape timeout: the watched rooms keep the rest. Lower the probes' rate, or raise probe_share or qps.").
+			Height(8).Span(8).
+			WithTarget(query("sum(increase(tencent_live_probe_rejected_total{"+ds.app+"}[1h])) or vector(0)", "rejected")).
+			Thresholds(thresholds(step(nil, "green"), step(cog.ToPtr(1.0), "orange"))))
 }
 
 // commandLimits are Tencent's documented limits of the commands the exporter
@@ -302,10 +383,15 @@ func Dashboard(sel Selectors) (dashboard.Dashboard, error) {
 		WithPanel(ds.limitSharePanel()).
 		WithPanel(ds.commandBudgetPanel("get_member_list", "Members")).
 		WithPanel(ds.commandBudgetPanel("get_room_stats", "Stats")).
-		WithPanel(ds.commandBudgetPanel("get_room_list", "Discovery")).
+		WithPanel(ds.commandBudgetPanel("get_room_list", "Discovery"))
 
-		// Refresh health: is the data fresh.
-		WithRow(dashboard.NewRowBuilder("Refresh health")).
+	// Quota sharing and events from Tencent: what the budgets must carry,
+	// and the webhooks that move rooms ahead of their turn.
+	ds.addQuotaSharingRow(b)
+	ds.addEventsRow(b)
+
+	// Refresh health: is the data fresh.
+	b.WithRow(dashboard.NewRowBuilder("Refresh health")).
 		WithPanel(tsPanel("Rooms refreshed OK", "Share of each app's rooms whose last refresh got a definitive answer.", "percentunit", 8).
 			Min(0).Max(1).
 			WithTarget(query("avg by (sdkappid) (tencent_live_room_refresh_success{"+selRoom+"})", "{{sdkappid}}"))).

@@ -80,6 +80,10 @@ func TestDashboardQueriesCoverMetrics(t *testing.T) {
 		"tencent_live_room_members", "tencent_live_room_viewers_total", "tencent_live_room_likes_total",
 		"tencent_live_room_messages_total", "tencent_live_room_gifts_sent_total", "tencent_live_room_gift_coins_total",
 		"tencent_live_room_unique_gift_senders_total",
+		"tencent_live_webhook_requests_total", "tencent_live_webhook_last_event_timestamp_seconds",
+		"tencent_live_hints_total", "tencent_live_hint_delay_seconds_bucket", "tencent_live_room_member_events_total",
+		"tencent_live_app_rooms_created", "tencent_live_app_rooms_max", "tencent_live_api_required_qps",
+		"tencent_live_rooms_refreshed_total", "tencent_live_probe_rejected_total",
 	} {
 		if !regexp.MustCompile(`\b` + m + `\b`).Match(all.Bytes()) {
 			t.Errorf("no dashboard query uses %s", m)

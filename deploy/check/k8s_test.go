@@ -3,10 +3,12 @@ package check
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +21,13 @@ import (
 )
 
 const kubeDir = "deploy/kubernetes"
+
+// webhookComponent is the kustomize component, below kubeDir, that adds the
+// Ingress of the webhook receiver.
+const webhookComponent = "webhook-ingress"
+
+// componentLabel tells the exporter's objects from the webhook receiver's.
+const componentLabel = "app.kubernetes.io/component"
 
 // kustomization is the part of kustomize's Kustomization type that our
 // kustomization.yaml uses; decoding it strictly rejects anything else.
@@ -45,6 +54,8 @@ type kubeObjects struct {
 	secret         *corev1.Secret
 	deployment     *appsv1.Deployment
 	service        *corev1.Service
+	webhookService *corev1.Service       // component webhook: what Tencent reaches
+	ingress        *networkingv1.Ingress // with the webhook-ingress component only
 	serviceMonitor *monitoringv1.ServiceMonitor
 	prometheusRule *monitoringv1.PrometheusRule
 	probe          *monitoringv1.Probe
@@ -100,7 +111,13 @@ func (o *kubeObjects) decode(doc []byte) error {
 	case *appsv1.Deployment:
 		o.deployment = obj
 	case *corev1.Service:
-		o.service = obj
+		if obj.Labels[componentLabel] == "webhook" {
+			o.webhookService = obj
+		} else {
+			o.service = obj
+		}
+	case *networkingv1.Ingress:
+		o.ingress = obj
 	case *monitoringv1.ServiceMonitor:
 		o.serviceMonitor = obj
 	case *monitoringv1.PrometheusRule:
@@ -115,7 +132,7 @@ func (o *kubeObjects) decode(doc []byte) error {
 
 func (o *kubeObjects) complete() error {
 	if o.serviceAccount == nil || o.configMap == nil || o.secret == nil || o.deployment == nil ||
-		o.service == nil || o.serviceMonitor == nil || o.prometheusRule == nil || o.probe == nil {
+		o.service == nil || o.webhookService == nil || o.serviceMonitor == nil || o.prometheusRule == nil || o.probe == nil {
 		return fmt.Errorf("missing kinds: %+v", *o)
 	}
 	return nil
@@ -167,7 +184,23 @@ func TestKubernetesManifestsStrict(t *testing.T) {
 func TestKustomizeBuild(t *testing.T) {
 	kubectl := lookTool(t, "kubectl")
 	loadKustomization(t)
-	cmd := exec.Command(kubectl, "kustomize", filepath.Join(repoRoot(t), kubeDir))
+	objs := kustomizeBuild(t, kubectl, filepath.Join(repoRoot(t), kubeDir))
+	if objs.ingress != nil {
+		t.Error("the kustomization has an Ingress without the webhook-ingress component")
+	}
+	for _, m := range []string{objs.deployment.Namespace, objs.service.Namespace, objs.webhookService.Namespace, objs.prometheusRule.Namespace} {
+		if m != "monitoring" {
+			t.Errorf("namespace %q after kustomize, want monitoring", m)
+		}
+	}
+	checkKubeObjects(t, objs)
+}
+
+// kustomizeBuild builds the kustomization in dir with kubectl and decodes
+// every resulting object strictly.
+func kustomizeBuild(t *testing.T, kubectl, dir string) *kubeObjects {
+	t.Helper()
+	cmd := exec.Command(kubectl, "kustomize", dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -183,12 +216,7 @@ func TestKustomizeBuild(t *testing.T) {
 	if err := objs.complete(); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{objs.deployment.Namespace, objs.service.Namespace, objs.prometheusRule.Namespace} {
-		if m != "monitoring" {
-			t.Errorf("namespace %q after kustomize, want monitoring", m)
-		}
-	}
-	checkKubeObjects(t, &objs)
+	return &objs
 }
 
 func checkKubeObjects(t *testing.T, o *kubeObjects) {
@@ -204,10 +232,17 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 	pod := d.Spec.Template.Spec
 	checkReleaseImage(t, pod)
 	c := checkPodHardening(t, pod)
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 10071 {
-		t.Errorf("container: ports %+v, want 10071", c.Ports)
+	ports := map[int32]string{} // container port -> name
+	for _, p := range c.Ports {
+		ports[p.ContainerPort] = p.Name
 	}
-	portName := c.Ports[0].Name
+	if len(c.Ports) != 2 || ports[10071] == "" || ports[10072] == "" {
+		t.Fatalf("container: ports %+v, want 10071 (metrics) and 10072 (webhook)", c.Ports)
+	}
+	portName, hookPort := ports[10071], ports[10072]
+	if !slices.Contains(c.Args, "--webhook.listen-address=:10072") {
+		t.Errorf("container: args %v, want --webhook.listen-address=:10072 for port %s", c.Args, hookPort)
+	}
 	probe := func(what string, p *corev1.Probe, wantPath string) {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("%s probe: missing or not httpGet", what)
@@ -252,17 +287,26 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		Apps []struct {
 			SDKAppID      int64  `json:"sdkappid"`
 			SecretKeyFile string `json:"secret_key_file"`
+			Webhook       *struct {
+				TokenFile string `json:"token_file"`
+			} `json:"webhook"`
 		} `json:"apps"`
 	}
 	if err := yaml.Unmarshal([]byte(o.configMap.Data[path.Base(configFile)]), &cfg); err != nil {
 		t.Fatalf("config in ConfigMap: %v", err)
 	}
-	for i, a := range cfg.Apps {
-		key := path.Base(a.SecretKeyFile)
+	inSecret := func(file string) bool {
+		key := path.Base(file)
 		_, inData := o.secret.Data[key]
 		_, inString := o.secret.StringData[key]
-		if path.Dir(a.SecretKeyFile) != secretDir || (!inData && !inString) {
+		return path.Dir(file) == secretDir && (inData || inString)
+	}
+	for i, a := range cfg.Apps {
+		if !inSecret(a.SecretKeyFile) {
 			t.Errorf("apps[%d].secret_key_file %s is not a key of the Secret mounted at %s", i, a.SecretKeyFile, secretDir)
+		}
+		if a.Webhook != nil && !inSecret(a.Webhook.TokenFile) {
+			t.Errorf("apps[%d].webhook.token_file %s is not a key of the Secret mounted at %s", i, a.Webhook.TokenFile, secretDir)
 		}
 	}
 
@@ -279,6 +323,25 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		if o.service.Labels[k] != v {
 			t.Errorf("ServiceMonitor selector %s=%s does not match the Service labels", k, v)
 		}
+	}
+
+	// The webhook Service reaches the pods' webhook port alone, and nothing
+	// scrapes it.
+	hook := o.webhookService
+	checkLabels(t, hook.Labels)
+	for k, v := range hook.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("webhook service selector %s=%s does not match the pod labels", k, v)
+		}
+	}
+	if len(hook.Spec.Ports) != 1 || hook.Spec.Ports[0].TargetPort.String() != hookPort {
+		t.Errorf("webhook service: ports %+v, want one targeting %s", hook.Spec.Ports, hookPort)
+	}
+	if selects(o.serviceMonitor.Spec.Selector.MatchLabels, hook.Labels) {
+		t.Error("the ServiceMonitor selects the webhook Service: it would scrape the webhook port")
+	}
+	if o.ingress != nil {
+		checkWebhookIngress(t, o.ingress, hook)
 	}
 	eps := o.serviceMonitor.Spec.Endpoints
 	if len(eps) != 1 || eps[0].Port != o.service.Spec.Ports[0].Name {
@@ -301,6 +364,107 @@ func checkKubeObjects(t *testing.T, o *kubeObjects) {
 		apps[fmt.Sprint(a.SDKAppID)] = true
 	}
 	checkProbe(t, o.probe, fmt.Sprintf("%s.monitoring.svc:%d", o.service.Name, o.service.Spec.Ports[0].Port), apps)
+}
+
+// selects reports whether every label of selector is among labels.
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// checkWebhookIngress checks the Ingress of the webhook receiver: TLS for
+// every host, and the exact path /webhook alone, to the webhook Service's
+// port.
+func checkWebhookIngress(t *testing.T, ing *networkingv1.Ingress, hook *corev1.Service) {
+	t.Helper()
+	checkLabels(t, ing.Labels)
+	if ing.Spec.DefaultBackend != nil {
+		t.Error("Ingress: a default backend would expose more than /webhook")
+	}
+	tlsHosts := map[string]bool{}
+	for _, tls := range ing.Spec.TLS {
+		for _, h := range tls.Hosts {
+			tlsHosts[h] = tls.SecretName != ""
+		}
+	}
+	if len(ing.Spec.Rules) == 0 {
+		t.Fatal("Ingress: no rules")
+	}
+	for _, r := range ing.Spec.Rules {
+		if !tlsHosts[r.Host] {
+			t.Errorf("Ingress: host %q has no TLS with a Secret: Tencent would send webhooks in clear", r.Host)
+		}
+		if r.HTTP == nil || len(r.HTTP.Paths) != 1 {
+			t.Errorf("Ingress: host %q: want exactly one path", r.Host)
+			continue
+		}
+		p := r.HTTP.Paths[0]
+		if p.Path != "/webhook" || p.PathType == nil || *p.PathType != networkingv1.PathTypeExact {
+			t.Errorf("Ingress: path %q (type %v), want exactly /webhook", p.Path, p.PathType)
+		}
+		b := p.Backend.Service
+		if b == nil || b.Name != hook.Name || len(hook.Spec.Ports) != 1 || b.Port.Name != hook.Spec.Ports[0].Name {
+			t.Errorf("Ingress: backend %+v, want the %s Service's port %s", p.Backend, hook.Name, hook.Spec.Ports[0].Name)
+		}
+	}
+}
+
+// component is the part of kustomize's Component type that the
+// webhook-ingress component uses; decoding it strictly rejects anything else.
+type component struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
+}
+
+// TestKubernetesWebhookIngress decodes the webhook-ingress component and its
+// Ingress strictly, then builds the kustomization with the component turned
+// on as kustomization.yaml says, and checks every resulting object: the
+// Ingress routes /webhook alone, over TLS, to the webhook Service.
+func TestKubernetesWebhookIngress(t *testing.T) {
+	var c component
+	if err := yaml.UnmarshalStrict(readRepoFile(t, path.Join(kubeDir, webhookComponent, "kustomization.yaml")), &c); err != nil {
+		t.Fatalf("%s/kustomization.yaml: %v", webhookComponent, err)
+	}
+	if c.APIVersion != "kustomize.config.k8s.io/v1alpha1" || c.Kind != "Component" || len(c.Resources) != 1 {
+		t.Fatalf("%s: %+v, want a Component of one resource", webhookComponent, c)
+	}
+	var objs kubeObjects
+	for _, r := range append(loadKustomization(t).Resources, path.Join(webhookComponent, c.Resources[0])) {
+		if err := objs.decode(readRepoFile(t, path.Join(kubeDir, r))); err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+	}
+	if objs.ingress == nil {
+		t.Fatalf("%s holds no Ingress", webhookComponent)
+	}
+	checkKubeObjects(t, &objs)
+
+	// The kustomization with its commented components lines turned on, in a
+	// copy of the directory.
+	kubectl := lookTool(t, "kubectl")
+	overlay := t.TempDir()
+	if err := os.CopyFS(overlay, os.DirFS(filepath.Join(repoRoot(t), kubeDir))); err != nil {
+		t.Fatal(err)
+	}
+	const commented = "# components:\n#   - " + webhookComponent + "\n"
+	k := string(readRepoFile(t, path.Join(kubeDir, "kustomization.yaml")))
+	if !strings.Contains(k, commented) {
+		t.Fatalf("kustomization.yaml lacks the commented lines %q that turn %s on", commented, webhookComponent)
+	}
+	k = strings.Replace(k, commented, "components:\n  - "+webhookComponent+"\n", 1)
+	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	built := kustomizeBuild(t, kubectl, overlay)
+	if built.ingress == nil || built.ingress.Namespace != "monitoring" {
+		t.Fatalf("kustomize with %s: Ingress %+v, want one in namespace monitoring", webhookComponent, built.ingress)
+	}
+	checkKubeObjects(t, built)
 }
 
 var probeTargetRE = regexp.MustCompile(`^([0-9]+)/([^/]+)$`)

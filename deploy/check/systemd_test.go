@@ -1,9 +1,11 @@
 package check
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,5 +60,27 @@ func TestSystemdUnitHardening(t *testing.T) {
 	cfg := string(readRepoFile(t, "deploy/systemd/tencent_live.yml"))
 	if !strings.Contains(cfg, "secret_key_file: /run/credentials/"+unitName+"/secret_key") {
 		t.Error("deploy/systemd/tencent_live.yml does not read the key from the unit's credential")
+	}
+	// The webhook token, once turned on, comes the same way.
+	if !strings.Contains(unit, "\n#LoadCredential=webhook_token:") || !strings.Contains(cfg, "token_file: /run/credentials/"+unitName+"/webhook_token") {
+		t.Error("the unit's webhook_token credential and tencent_live.yml's webhook token_file do not match")
+	}
+}
+
+// TestSystemdUnitWebhookListener checks that the unit's webhook receiver
+// listens on loopback, for a reverse proxy with TLS, unless it has TLS of
+// its own (--webhook.config.file).
+func TestSystemdUnitWebhookListener(t *testing.T) {
+	unit := string(readRepoFile(t, "deploy/systemd/"+unitName))
+	m := regexp.MustCompile(`--webhook\.listen-address=(\S+)`).FindStringSubmatch(unit)
+	if m == nil {
+		t.Fatal("unit: no --webhook.listen-address")
+	}
+	host, port, err := net.SplitHostPort(m[1])
+	if err != nil || port != "10072" {
+		t.Fatalf("unit: --webhook.listen-address=%s, want port 10072 (%v)", m[1], err)
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && !strings.Contains(unit, "--webhook.config.file=") {
+		t.Errorf("unit: the webhook receiver listens on %s without TLS: listen on loopback behind a TLS proxy, or set --webhook.config.file", m[1])
 	}
 }
