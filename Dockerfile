@@ -75,6 +75,6 @@ COPY --from=build /out/passwd /etc/passwd
 COPY --from=build /out/group /etc/group
 COPY --from=build /out/tencent_live_exporter /bin/tencent_live_exporter
 USER 65532:65532
-EXPOSE 10071
+EXPOSE 10071 10072
 ENTRYPOINT ["/bin/tencent_live_exporter"]
 CMD ["--config.file=/etc/tencent_live_exporter/tencent_live.yml"]
