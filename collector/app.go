@@ -100,7 +100,7 @@ func (a *app) resume() {
 func (a *app) rebuild(now time.Time) {
 	s := &a.settings
 	wanted := a.configured
-	if discovered := a.discovery.found(); len(discovered) > 0 {
+	if discovered := a.discovery.rooms; len(discovered) > 0 {
 		configured := make(map[string]bool, len(wanted))
 		for _, w := range wanted {
 			configured[w.id] = true

@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -20,16 +19,15 @@ type discovery struct {
 	share *budget.Share
 	wake  chan struct{} // nudges the loop after a change; capacity 1
 
-	mu    sync.Mutex
-	rooms []string // listed by the last complete pass, in listing order
-
 	// Guarded by the app's mutex. Each pass has a number; rooms carry the
 	// number of the last pass that listed them (room.listedPass).
-	attempt  uint64 // of the pass under way, or the last one
-	pass     uint64 // of the last complete pass
-	prevPass uint64 // of the complete pass before it
-	pages    int    // pages of the last complete pass
-	listed   int    // watched rooms the last complete pass listed
+	rooms    []string          // listed by the last complete pass, in listing order, and added since
+	added    map[string]uint64 // rooms added by webhooks, with the pass under way then
+	attempt  uint64            // of the pass under way, or the last one
+	pass     uint64            // of the last complete pass
+	prevPass uint64            // of the complete pass before it
+	pages    int               // pages of the last complete pass
+	listed   int               // watched rooms the last complete pass listed
 }
 
 // listedRoom is what a listing page showed of a room, and when.
@@ -48,39 +46,38 @@ func newDiscovery() *discovery {
 	}
 }
 
-// found returns the rooms listed by the last complete pass.
-func (d *discovery) found() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.rooms
-}
-
 // add watches a room found otherwise than by a pass (a webhook said it was
-// created) until the next pass says whether it is listed.
+// created) until a pass that began after it says whether it is listed; the
+// app's mutex is held.
 func (d *discovery) add(id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.rooms = append(slices.Clip(d.rooms), id)
-}
-
-// drop forgets a discovered room that ended.
-func (d *discovery) drop(id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	kept := make([]string, 0, len(d.rooms))
-	for _, r := range d.rooms {
-		if r != id {
-			kept = append(kept, r)
-		}
+	if slices.Contains(d.rooms, id) {
+		return
 	}
-	d.rooms = kept
+	d.rooms = append(slices.Clip(d.rooms), id)
+	if d.added == nil {
+		d.added = map[string]uint64{}
+	}
+	d.added[id] = d.attempt
 }
 
-// set replaces the discovered rooms.
-func (d *discovery) set(rooms []string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.rooms = rooms
+// drop forgets a discovered room that ended; the app's mutex is held.
+func (d *discovery) drop(id string) {
+	d.rooms = slices.DeleteFunc(slices.Clone(d.rooms), func(r string) bool { return r == id })
+	delete(d.added, id)
+}
+
+// passed makes listed, the rooms of a complete pass, the discovered rooms,
+// with the rooms webhooks added while the pass was under way, which it may
+// have missed; the app's mutex is held.
+func (d *discovery) passed(listed []string) {
+	for id, attempt := range d.added {
+		if attempt == d.attempt && !slices.Contains(listed, id) {
+			listed = append(listed, id)
+			continue
+		}
+		delete(d.added, id)
+	}
+	d.rooms = listed
 }
 
 // nudge wakes the discovery loop after a settings change.
@@ -117,16 +114,16 @@ func (a *app) discover(ctx context.Context) {
 			d.attempt++
 			a.mu.Unlock()
 			if rooms, listing, pages, ok := a.listRooms(ctx); ok {
-				d.set(rooms)
 				a.mu.Lock()
+				d.passed(rooms)
 				a.rebuild(time.Now())
 				a.applyListing(listing, pages, time.Now())
 				a.mu.Unlock()
 			}
 			next = start.Add(s.interval) // from start to start; at once when late
-		case len(d.found()) > 0:
-			d.set(nil)
+		case a.hasDiscovered():
 			a.mu.Lock()
+			d.rooms, d.added = nil, nil
 			d.attempt++
 			d.prevPass, d.pass, d.listed = d.pass, d.attempt, 0 // no room is listed any more
 			a.rebuild(time.Now())
@@ -136,6 +133,13 @@ func (a *app) discover(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// hasDiscovered reports whether discovery has rooms to drop.
+func (a *app) hasDiscovered() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.discovery.rooms) > 0
 }
 
 // listRooms pages through get_room_list, each page taken from the discovery

@@ -31,6 +31,7 @@ type Fetcher struct {
 // know whether its credentials changed.
 type runningApp struct {
 	app      *app
+	ctx      context.Context // ends when the app stops
 	cancel   context.CancelFunc
 	stopped  chan struct{} // closed once the app's loops have returned
 	identity credentialIdentity
@@ -90,7 +91,7 @@ func (f *Fetcher) Apply(cfg *config.Config) error {
 // the app's first apply to give them rooms.
 func (f *Fetcher) start(sdkappid uint64) *runningApp {
 	ctx, cancel := context.WithCancel(f.ctx)
-	running := &runningApp{app: newApp(sdkappid, f.logger, f.metrics), cancel: cancel, stopped: make(chan struct{})}
+	running := &runningApp{app: newApp(sdkappid, f.logger, f.metrics), ctx: ctx, cancel: cancel, stopped: make(chan struct{})}
 	f.apps[sdkappid] = running
 	f.wg.Go(func() {
 		defer close(running.stopped)

@@ -196,3 +196,36 @@ func TestMemberEventsAndQuotaAreExposed(t *testing.T) {
 		}
 	})
 }
+
+func TestRoomCreatedDuringAListingPassStaysWatched(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := startSim(t, livesim.Options{})
+		publicRooms(sim, "listed", 100) // 5 pages at 1 a second: a 5 s pass
+		tf := startFetcher(t, sim, appConfig(sim.URL(), "refresh_interval: 10m",
+			"qps: 10\ndiscovery: {enabled: true, interval: 1h, qps: 1}", "configured"))
+		waitFor(t, "the first pass", func() bool { return tf.roomsBySource(t, sourceDiscovery) == 100 })
+		// Make the next pass start now, and create a room once the pass is
+		// past the pages it would have been listed on.
+		if err := tf.Apply(parseConfig(t, appConfig(sim.URL(), "refresh_interval: 10m",
+			"qps: 10\ndiscovery: {enabled: true, interval: 30m, qps: 1}", "configured"))); err != nil {
+			t.Fatal(err)
+		}
+		pages := sim.Stats(testAppID).Requests[tencent.CommandGetRoomList]
+		waitFor(t, "the second pass is under way", func() bool {
+			return sim.Stats(testAppID).Requests[tencent.CommandGetRoomList] >= pages+2
+		})
+		late := liveRoom("late-show")
+		late.Info.ViewCount = 1 << 40 // listed first, on a page already read
+		sim.PutRoom(testAppID, late)
+		tf.Event(testAppID, tencent.Event{Command: tencent.CallbackAfterCreateRoom, RoomID: "late-show", Public: true, Time: time.Now()})
+		waitFor(t, "the created room is watched", func() bool { return tf.existsIs(t, "late-show", 1) })
+		waitFor(t, "the second pass ends", func() bool {
+			return sim.Stats(testAppID).Requests[tencent.CommandGetRoomList] >= pages+6
+		})
+		time.Sleep(time.Second)
+		if !tf.existsIs(t, "late-show", 1) || tf.roomsBySource(t, sourceDiscovery) != 101 {
+			t.Errorf("after the pass: late-show exists %v, %v discovered rooms, want it kept among 101",
+				tf.series(t, "tencent_live_room_exists")["late-show"], tf.roomsBySource(t, sourceDiscovery))
+		}
+	})
+}

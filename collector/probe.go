@@ -35,8 +35,16 @@ func (f *Fetcher) Probe(ctx context.Context, sdkappid uint64, roomID string) ([]
 		return nil, ErrUnknownApp
 	}
 	a := running.app
+	// A probe of an app that a reload removes ends with it, and records
+	// nothing once it is gone (its metrics are forgotten).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(running.ctx, cancel)()
 	start := time.Now()
 	snap, err := a.probe(ctx, roomID)
+	if running.ctx.Err() != nil {
+		return nil, ErrUnknownApp
+	}
 	if err != nil {
 		a.metrics.probeRejected.WithLabelValues(a.id).Inc()
 		return nil, err
@@ -79,6 +87,9 @@ func (a *app) probe(ctx context.Context, roomID string) (*roomSnapshot, error) {
 	start := time.Now()
 	grant.Sent(start)
 	info, err := api.GetRoomInfo(ctx, roomID)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return emptySnapshot, nil // the app was removed: record nothing
+	}
 	j := judge(err)
 	a.metrics.observe(a.id, l.name, j.code, time.Since(start))
 	switch j.Class {
