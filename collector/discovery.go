@@ -161,9 +161,8 @@ func (a *app) listRooms(ctx context.Context) (rooms []string, listing map[string
 		if err != nil {
 			return nil, nil, 0, false
 		}
-		start := time.Now()
-		grant.Sent(start)
-		page, err := api.GetRoomList(ctx, next, tencent.MaxRoomListCount)
+		reqCtx, start := sending(ctx, grant)
+		page, err := api.GetRoomList(reqCtx, next, tencent.MaxRoomListCount)
 		if ctx.Err() != nil {
 			return nil, nil, 0, false
 		}

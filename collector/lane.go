@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/tencent-live-exporter/tencent_live_exporter/collector/budget"
@@ -151,8 +152,7 @@ func (a *app) take(l *lane, share *budget.Share) (*task, liveAPI) {
 func (a *app) attempt(ctx context.Context, api liveAPI, l *lane, t *task, grant budget.Grant) {
 	defer a.inflight.Done()
 	defer a.release(l)
-	start := time.Now()
-	grant.Sent(start)
+	ctx, start := sending(ctx, grant)
 	answer, err := l.cmd.fetch(ctx, api, t.room.id)
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
@@ -161,6 +161,18 @@ func (a *app) attempt(ctx context.Context, api liveAPI, l *lane, t *task, grant 
 	j := judge(err)
 	a.metrics.observe(a.id, l.name, j.code, elapsed)
 	a.record(l, t, answer, j, start, elapsed)
+}
+
+// sending tells the budget that grant's request leaves now, and again when
+// the request has been written to the connection, which a busy machine can
+// delay: the budget keeps later grants at their distance from the time
+// Tencent may count the request. It returns the request's context and its
+// start.
+func sending(ctx context.Context, grant budget.Grant) (context.Context, time.Time) {
+	start := time.Now()
+	grant.Sent(start)
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { grant.Sent(time.Now()) }}
+	return httptrace.WithClientTrace(ctx, trace), start
 }
 
 // acquire waits for room under the lane's limit of requests in flight and

@@ -84,8 +84,7 @@ func (a *app) probe(ctx context.Context, roomID string) (*roomSnapshot, error) {
 	case err != nil:
 		return emptySnapshot, nil
 	}
-	start := time.Now()
-	grant.Sent(start)
+	ctx, start := sending(ctx, grant)
 	info, err := api.GetRoomInfo(ctx, roomID)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return emptySnapshot, nil // the app was removed: record nothing
