@@ -31,6 +31,7 @@ type app struct {
 	rooms      map[string]*room
 	health     appHealth
 	passes     passTracker // of the info lane
+	rendering  renderSchedule
 }
 
 // newApp returns the fetcher of one app; call apply, then run.
@@ -161,19 +162,13 @@ func (a *app) publish(view *exposed) {
 		view.sources[view.rooms[i].source]++
 	}
 	view.blocks = make([]atomic.Pointer[blockText], (len(view.rooms)+blockRooms-1)/blockRooms)
+	view.changed = make([]roomSet, len(view.blocks))
 	for i := range view.blocks {
-		view.blocks[i].Store(renderBlock(view, i, nil, -1))
+		b := renderBlock(view, i, nil, nil)
+		view.blocks[i].Store(b)
+		view.textBytes += len(b.buf)
 	}
 	a.exposed.Store(view)
-}
-
-// render publishes r's series as they stand, with the rest of its block;
-// a.mu is held.
-func (a *app) render(r *room) {
-	if v := a.exposed.Load(); v != nil && r.slot < len(v.rooms) && v.rooms[r.slot].room == r {
-		block := &v.blocks[r.slot/blockRooms]
-		block.Store(renderBlock(v, r.slot/blockRooms, block.Load(), r.slot))
-	}
 }
 
 // unwatch takes a room out of every lane's queue; a.mu is held.

@@ -37,6 +37,8 @@ type exposed struct {
 	appLabelValues []string
 	rooms          []exposedRoom
 	blocks         []atomic.Pointer[blockText] // the rooms' series, rendered (text.go)
+	changed        []roomSet                   // per block, rooms changed since it was rendered; under the app's mutex
+	textBytes      int                         // the size of the blocks' text; under the app's mutex
 	sources        map[string]int              // rooms by source
 	creds          *credentials
 	staleAfter     time.Duration

@@ -105,6 +105,16 @@ type testFetcher struct {
 	logs     *syncBuffer
 }
 
+// renderNow renders the rooms that changed since their apps last rendered,
+// as the apps will within renderEvery.
+func (f *Fetcher) renderNow() {
+	for _, a := range f.appList() {
+		a.mu.Lock()
+		a.renderChanged()
+		a.mu.Unlock()
+	}
+}
+
 // startFetcher applies the configuration text and runs the fetcher, with
 // the simulator's in-memory client, until the test ends.
 func startFetcher(t testing.TB, sim *livesim.Server, yamlText string) *testFetcher {

@@ -26,9 +26,20 @@ import (
 // of its block (blockRooms consecutive rooms of the app), family after
 // family, and published. A text scrape writes each family's HELP and TYPE,
 // then each block's lines of that family with one write, straight to the
-// response (through gzip when asked), allocating nothing per room. Blocks
-// rather than single rooms keep the writes few: a scrape costs about what
-// copying its bytes does.
+// response (through gzip when asked), allocating nothing per room. Large
+// blocks keep the writes few and long: a scrape costs about what copying
+// its bytes does.
+//
+// Rendering a block copies the unchanged rooms' lines, so an app's renders
+// are paced by the bytes they copy (renderSchedule): per renderEvery, as
+// many as the app's whole text or renderFloor, whichever is more. A change
+// that finds that credit spent waits for the next render, which publishes
+// every change collected until then. So the changes of a small app, and
+// lone changes (a webhook's, a reload's) of any, show within milliseconds;
+// under a steady stream of answers each block of a large app is copied
+// about once per renderEvery, however many of its rooms changed, and its
+// text lags a room's state by at most about renderEvery. The metric families
+// of other formats are built from the state itself.
 //
 // Staleness still applies at scrape time: each family belongs to a value
 // group (familyGroups). A block keeps, per group, the oldest time of its
@@ -39,10 +50,97 @@ import (
 // Other formats (protobuf) are served from metric families built from the
 // same snapshots by the Gatherer; a test keeps the two equal.
 
-// blockRooms is how many rooms a block renders together: re-rendering a
-// block costs tens of microseconds per change, and a scrape makes one write
-// per block and family.
-const blockRooms = 64
+// blockRooms is how many rooms a block renders together: a scrape makes one
+// write per block and family, and rendering a block copies the lines of
+// its unchanged rooms (about 700 KB at 512 rooms).
+const blockRooms = 512
+
+// renderEvery and renderFloor pace an app's renders: per renderEvery they
+// may copy the app's whole text, or renderFloor bytes if that is more.
+const (
+	renderEvery = time.Second
+	renderFloor = 1 << 20
+)
+
+// roomSet is a set of a block's rooms, by their place in it.
+type roomSet [blockRooms / 64]uint64
+
+// add puts the room at place k into the set.
+func (s *roomSet) add(k int) { s[k/64] |= 1 << (k % 64) }
+
+// has reports whether the room at place k is in the set.
+func (s *roomSet) has(k int) bool { return s[k/64]&(1<<(k%64)) != 0 }
+
+// empty reports whether the set has no room.
+func (s *roomSet) empty() bool { return *s == roomSet{} }
+
+// renderSchedule paces an app's renders; under the app's mutex.
+type renderSchedule struct {
+	credit  float64   // bytes the app may copy now; below zero after a large render
+	at      time.Time // when credit was counted
+	waiting bool      // a render is due when the credit is above zero again
+}
+
+// refill adds the credit earned since it was last counted by an app whose
+// text has size bytes, and returns the credit earned per renderEvery.
+func (s *renderSchedule) refill(now time.Time, size int) float64 {
+	rate := float64(max(size, renderFloor))
+	if s.at.IsZero() {
+		s.credit = rate
+	} else {
+		s.credit = min(rate, s.credit+rate*float64(now.Sub(s.at))/float64(renderEvery))
+	}
+	s.at = now
+	return rate
+}
+
+// render publishes r's series as they stand, at once when the app's credit
+// allows, else with its next render; a.mu is held.
+func (a *app) render(r *room) {
+	v := a.exposed.Load()
+	if v == nil || r.slot >= len(v.rooms) || v.rooms[r.slot].room != r {
+		return
+	}
+	v.changed[r.slot/blockRooms].add(r.slot % blockRooms)
+	sched := &a.rendering
+	if sched.waiting {
+		return
+	}
+	rate := sched.refill(time.Now(), v.textBytes)
+	if sched.credit > 0 {
+		sched.credit -= float64(a.renderChanged())
+		return
+	}
+	sched.waiting = true
+	time.AfterFunc(time.Duration(-sched.credit/rate*float64(renderEvery))+time.Millisecond, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		sched.waiting = false
+		sched.refill(time.Now(), a.exposed.Load().textBytes)
+		sched.credit -= float64(a.renderChanged())
+	})
+}
+
+// renderChanged renders the blocks of the current view whose rooms changed,
+// publishes them and returns the bytes rendered; a.mu is held.
+func (a *app) renderChanged() int {
+	v := a.exposed.Load()
+	if v == nil {
+		return 0
+	}
+	rendered := 0
+	for i := range v.changed {
+		if !v.changed[i].empty() {
+			old := v.blocks[i].Load()
+			b := renderBlock(v, i, old, &v.changed[i])
+			v.blocks[i].Store(b)
+			v.changed[i] = roomSet{}
+			v.textBytes += len(b.buf) - len(old.buf)
+			rendered += len(b.buf)
+		}
+	}
+	return rendered
+}
 
 // blockText is the series of a block of rooms rendered in the text format.
 type blockText struct {
@@ -70,9 +168,9 @@ type renderScratch struct {
 var scratches = sync.Pool{New: func() any { return new(renderScratch) }}
 
 // renderBlock renders block i of view. With old, the block as it was
-// rendered with the same rooms, only the room in slot changed is rendered
-// anew; the others' lines are copied from old.
-func renderBlock(view *exposed, i int, old *blockText, changed int) *blockText {
+// rendered with the same rooms, only the rooms in changed are rendered anew;
+// the others' lines are copied from old.
+func renderBlock(view *exposed, i int, old *blockText, changed *roomSet) *blockText {
 	first := i * blockRooms
 	rooms := view.rooms[first:min(len(view.rooms), first+blockRooms)]
 	if old != nil && len(old.rooms) != len(rooms) {
@@ -84,7 +182,7 @@ func renderBlock(view *exposed, i int, old *blockText, changed int) *blockText {
 	b := &blockText{rooms: make([]renderedRoom, len(rooms))}
 	for k := range rooms {
 		sc.starts = append(sc.starts, uint32(len(sc.buf)))
-		if old != nil && first+k != changed {
+		if old != nil && !changed.has(k) {
 			b.rooms[k].at = old.rooms[k].at
 			sc.ends = append(sc.ends, [roomFamilyCount]uint32{})
 			continue
@@ -113,7 +211,7 @@ func renderBlock(view *exposed, i int, old *blockText, changed int) *blockText {
 			oldStart = old.ends[f-1]
 		}
 		for k := range rooms {
-			if old != nil && first+k != changed {
+			if old != nil && !changed.has(k) {
 				b.buf = append(b.buf, old.buf[oldStart:old.rooms[k].ends[f]]...)
 			} else {
 				start := sc.starts[k]

@@ -65,6 +65,7 @@ func TestPrerenderedTextEqualsTheEncodedFamilies(t *testing.T) {
 		tf.Event(testAppID, tencent.Event{Command: tencent.CallbackAfterMemberStateChanged, RoomID: "ok", Cause: tencent.CauseEnter, Members: 2})
 		sim.PutRoom(testAppID, livesim.Room{ID: "ok", Behaviour: livesim.Behaviour{Gateway: true}})
 		time.Sleep(45 * time.Second) // "ok" fails from now on and turns stale
+		tf.renderNow()               // the text shows what changed in the last renderEvery
 
 		registry := prometheus.NewRegistry()
 		registry.MustRegister(NewCollector(tf.Fetcher))
@@ -213,4 +214,74 @@ func TestTextPassesTheLinter(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
+}
+
+// viewsLine is the line of room k of a that shows views.
+func viewsLine(a *app, k int, views int64) []byte {
+	er := a.exposed.Load().rooms[k]
+	return appendSample(nil, familyNames[famViews], er.labels, nil, float64(views))
+}
+
+// changeViews gives room k of a a new answer with views and renders it.
+func changeViews(a *app, k int, views int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := a.exposed.Load().rooms[k].room
+	info := benchInfo(r.id, k)
+	info.ViewCount = views
+	r.info.Store(withRoom(info, time.Now()))
+	a.render(r)
+}
+
+// shows reports whether a's rendered text holds line.
+func shows(a *app, k int, line []byte) bool {
+	return bytes.Contains(a.exposed.Load().blocks[k/blockRooms].Load().buf, line)
+}
+
+func TestRendersArePacedByTheBytesTheyCopy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A small app, five changes a second: each shows at once.
+		small := watchedApp(100)
+		time.Sleep(2 * renderEvery) // the set-up's renders are paced too
+		for i := range 50 {
+			changeViews(small, i, 5000+int64(i))
+			if !shows(small, i, viewsLine(small, i, 5000+int64(i))) {
+				t.Fatalf("change %d of a small app is not shown at once", i)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+
+		// A large app under a steady stream of answers, 100 a second: each
+		// shows within about renderEvery, and the blocks are copied about
+		// once a second, not once per answer.
+		large := watchedApp(5000)
+		time.Sleep(2 * renderEvery)
+		textBytes := large.exposed.Load().textBytes
+		if textBytes <= renderFloor {
+			t.Fatalf("text of %d bytes: the test needs more than renderFloor", textBytes)
+		}
+		seen := make([]*blockText, len(large.exposed.Load().blocks))
+		copied := 0
+		const changes = 1000
+		for i := range changes {
+			k := i * 7 % 5000
+			changeViews(large, k, 100000+int64(i))
+			for b := range seen {
+				if cur := large.exposed.Load().blocks[b].Load(); cur != seen[b] {
+					seen[b] = cur
+					copied += len(cur.buf)
+				}
+			}
+			if j := i - 110; j >= 0 && !shows(large, j*7%5000, viewsLine(large, j*7%5000, 100000+int64(j))) {
+				t.Fatalf("change %d not shown 1.1 s later", j)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		copied -= textBytes // the first sighting of each block is not a copy
+		perSecond := float64(copied) / float64(textBytes) / (changes * 0.01)
+		t.Logf("%d changes in %.0f s: blocks copied %.2f times the text per second", changes, changes*0.01, perSecond)
+		if perSecond > 1.5 {
+			t.Errorf("renders copied %.2f times the app's text per second, want about 1", perSecond)
+		}
+	})
 }
