@@ -357,7 +357,12 @@ func TestClientRecovers(t *testing.T) {
 	if err := roomInfo(t, impatient, "stuck"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("stuck room: %v", err)
 	}
-	livesim.WaitFor(t, "the abandoned request to be counted", func() bool { return e.srv.Stats(appID).Abandoned == 1 })
+	// On a loaded machine the client can give up before its request
+	// arrives; every request that did arrive is abandoned.
+	livesim.WaitFor(t, "the abandoned request to be counted", func() bool {
+		stats := e.srv.Stats(appID)
+		return stats.Abandoned == stats.Rooms["stuck"][tencent.CommandGetRoomInfo]
+	})
 }
 
 func TestClientMembersAndStats(t *testing.T) {

@@ -318,12 +318,22 @@ func TestSlowRoom(t *testing.T) {
 		t.Errorf("answered in %v", took)
 	}
 
-	// A client that gives up gets no answer, and the handler returns.
+	// A client that gives up, once its request has arrived, gets no answer,
+	// and the handler returns.
 	r.Behaviour.Delay = time.Hour
 	f.srv.PutRoom(testSDKAppID, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := f.do(ctx, http.MethodPost, tencent.ServicePath+tencent.CommandGetRoomInfo, f.query(), `{"RoomId":"slow"}`); err == nil {
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := f.do(ctx, http.MethodPost, tencent.ServicePath+tencent.CommandGetRoomInfo, f.query(), `{"RoomId":"slow"}`)
+		gaveUp <- err
+	}()
+	waitFor(t, "the second request to arrive", func() bool {
+		return f.srv.Stats(testSDKAppID).Rooms["slow"][tencent.CommandGetRoomInfo] == 2
+	})
+	cancel()
+	if err := <-gaveUp; err == nil {
 		t.Fatal("answered before the delay")
 	}
 	waitFor(t, "the abandoned request to be counted", func() bool { return f.srv.Stats(testSDKAppID).Abandoned == 1 })
