@@ -3,7 +3,7 @@ package collector
 import (
 	"net/http"
 	"net/http/httptrace"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -77,8 +77,7 @@ func TestRequestsWrittenLateKeepTheBudgetsWindow(t *testing.T) {
 
 // mostInOneSecond returns the most times within any window of one second.
 func mostInOneSecond(times []time.Time) int {
-	sorted := append([]time.Time(nil), times...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Before(sorted[j]) })
+	sorted := slices.SortedFunc(slices.Values(times), time.Time.Compare)
 	most := 0
 	for i, first := 0, 0; i < len(sorted); i++ {
 		for sorted[i].Sub(sorted[first]) >= time.Second {

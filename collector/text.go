@@ -102,11 +102,16 @@ func (a *app) render(r *room) {
 		return
 	}
 	v.changed[r.slot/blockRooms].add(r.slot % blockRooms)
-	sched := &a.rendering
-	if sched.waiting {
-		return
+	if !a.rendering.waiting {
+		a.renderWhenDue()
 	}
-	rate := sched.refill(time.Now(), v.textBytes)
+}
+
+// renderWhenDue renders the rooms that changed now, when the app's credit
+// allows, else once it does; a.mu is held.
+func (a *app) renderWhenDue() {
+	sched := &a.rendering
+	rate := sched.refill(time.Now(), a.exposed.Load().textBytes)
 	if sched.credit > 0 {
 		sched.credit -= float64(a.renderChanged())
 		return
@@ -116,8 +121,7 @@ func (a *app) render(r *room) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		sched.waiting = false
-		sched.refill(time.Now(), a.exposed.Load().textBytes)
-		sched.credit -= float64(a.renderChanged())
+		a.renderWhenDue()
 	})
 }
 
