@@ -111,6 +111,59 @@ func TestPrerenderedTextEqualsTheEncodedFamilies(t *testing.T) {
 	})
 }
 
+// TestTextOfManyBlocksEqualsTheFamilies checks the text of an app of three
+// blocks against the encoded families after rooms in each block were
+// rendered anew (their blocks' other lines copied) and one room of the
+// middle block went stale.
+func TestTextOfManyBlocksEqualsTheFamilies(t *testing.T) {
+	const n = 2*blockRooms + 100
+	f, registry := benchFetcher(n)
+	a := f.appList()[0]
+	v := a.exposed.Load()
+	if len(v.blocks) != 3 {
+		t.Fatalf("%d rooms in %d blocks, want 3", n, len(v.blocks))
+	}
+	changed := []int{1, blockRooms + 7, 2*blockRooms + 99}
+	staleRoom := blockRooms + 3
+	now := time.Now()
+	a.mu.Lock()
+	for _, k := range changed {
+		r := v.rooms[k].room
+		info := benchInfo(r.id, k)
+		info.ViewCount = 1_000_000 + int64(k)
+		r.info.Store(withRoom(info, now))
+		v.changed[k/blockRooms].add(k % blockRooms)
+	}
+	stale := v.rooms[staleRoom].room
+	stale.info.Store(withRoom(benchInfo(stale.id, staleRoom), now.Add(-2*v.staleAfter)))
+	v.changed[staleRoom/blockRooms].add(staleRoom % blockRooms)
+	a.renderChanged()
+	a.mu.Unlock()
+
+	var text bytes.Buffer
+	if err := f.WriteText(&text, registry); err != nil {
+		t.Fatal(err)
+	}
+	families, err := NewGatherer(registry, f).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := textOf(t, families); text.String() != want {
+		t.Fatalf("text of %d bytes differs from the %d bytes of the encoded families", text.Len(), len(want))
+	}
+	for _, k := range changed {
+		if !bytes.Contains(text.Bytes(), viewsLine(a, k, 1_000_000+int64(k))) {
+			t.Errorf("room %d's new views are not shown", k)
+		}
+	}
+	if bytes.Contains(text.Bytes(), viewsLine(a, staleRoom, int64(staleRoom))) {
+		t.Error("the stale room's views are still shown")
+	}
+	if !bytes.Contains(text.Bytes(), viewsLine(a, staleRoom+1, int64(staleRoom+1))) {
+		t.Error("the stale room's neighbour is not shown")
+	}
+}
+
 func FuzzRenderedLineMatchesTheEncoder(f *testing.F) {
 	f.Add("room-1", "Room \"one\"", 12.5)
 	f.Add("a\\b", "line\nbreak", -1.0)
