@@ -170,11 +170,13 @@ func allocated(b *testing.B, e *exporter, encoding string) float64 {
 
 // BenchmarkE2EWatchedRooms runs the built exporter against the simulator on
 // loopback with 10,000, 50,000 and 100,000 rooms, and with 100,000 rooms in
-// the file of which shard 1 of 10 watches one app of 10,000: the series per scrape, the
-// scrape time over HTTP (median of five, gzip as Prometheus asks) and the
-// CPU time a scrape costs, the process's resident memory after the scrapes
-// (and its peak), and the CPU time of the start and first pass per room. Run it without
-// -race, once:
+// the file of which shard 1 of 10 watches one app of 10,000: the series per
+// scrape, the scrape time over HTTP (median of five, gzip as Prometheus
+// asks) and the CPU time a scrape costs, the process's resident memory
+// after the scrapes (and its peak), and the CPU time of the start and first
+// pass per room. 50,000 and 100,000 rooms run again with GOMEMLIMIT at 90 %
+// of the memory limit the README advises for them (256 and 512 MiB), as
+// the Kubernetes examples set it. Run it without -race, once:
 //
 //	go test -run '^$' -bench E2EWatchedRooms -benchtime=1x -timeout 60m .
 func BenchmarkE2EWatchedRooms(b *testing.B) {
@@ -182,19 +184,28 @@ func BenchmarkE2EWatchedRooms(b *testing.B) {
 		b.Skip("the race detector distorts time and memory; run without -race")
 	}
 	for _, tc := range []struct {
-		rooms int
-		args  []string
+		rooms      int
+		args       []string
+		goMemLimit string
 	}{
-		{10_000, nil},
-		{50_000, nil},
-		{100_000, nil},
-		{100_000, []string{"--shard.count=10", "--shard.index=1"}}, // one app, 10,000 rooms
+		{10_000, nil, ""},
+		{50_000, nil, ""},
+		{100_000, nil, ""},
+		{100_000, []string{"--shard.count=10", "--shard.index=1"}, ""}, // one app, 10,000 rooms
+		{50_000, nil, "230MiB"},
+		{100_000, nil, "460MiB"},
 	} {
 		name := fmt.Sprintf("rooms=%d", tc.rooms)
 		if tc.args != nil {
 			name += "/shard=1of10"
 		}
+		if tc.goMemLimit != "" {
+			name += "/gomemlimit=" + tc.goMemLimit
+		}
 		b.Run(name, func(b *testing.B) {
+			if tc.goMemLimit != "" {
+				b.Setenv("GOMEMLIMIT", tc.goMemLimit)
+			}
 			for b.Loop() {
 				sim := startSizingSim(b, tc.rooms)
 				dir := b.TempDir()

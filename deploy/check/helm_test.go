@@ -291,6 +291,15 @@ func checkChartObjects(t *testing.T, vals map[string]any, o *chartObjects) {
 			t.Errorf("extraArgs %s is not passed", a)
 		}
 	}
+	for _, e := range value(vals, "extraEnv").([]any) {
+		name := e.(map[string]any)["name"]
+		if !slices.ContainsFunc(c.Env, func(v corev1.EnvVar) bool { return v.Name == name }) {
+			t.Errorf("extraEnv %s is not set", name)
+		}
+	}
+	if want := valueString(vals, "goMemLimit"); want != "" && !slices.Contains(c.Env, corev1.EnvVar{Name: "GOMEMLIMIT", Value: want}) {
+		t.Errorf("env %v: want GOMEMLIMIT=%s from goMemLimit", c.Env, want)
+	}
 	ports := map[string]int32{}
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
@@ -728,6 +737,8 @@ func TestHelmChartRefuses(t *testing.T) {
 		"sharded ingress":    {"shards: 2\nwebhook: {enabled: true, ingress: {enabled: true, host: h.example.com}}\n", "shards > 1"},
 		"two secret sources": {"secrets: {existingSecret: a, create: true, data: {k: v}}\n", "existingSecret or create"},
 		"no config":          {"config: {content: null}\n", "config.content or config.existingConfigMap"},
+		"fractional memory":  {"resources: {limits: {memory: 1.5Gi}}\n", "resources.limits.memory"},
+		"goMemLimit unit":    {"goMemLimit: 400Mi\n", "goMemLimit"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

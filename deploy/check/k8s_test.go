@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -544,12 +545,45 @@ func checkPodHardening(t *testing.T, pod corev1.PodSpec) corev1.Container {
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Error("container: cpu/memory requests and a memory limit are required")
 	}
+	checkGoMemLimit(t, c)
 	for _, m := range c.VolumeMounts {
 		if !m.ReadOnly {
 			t.Errorf("volume mount %s is writable", m.Name)
 		}
 	}
 	return c
+}
+
+// checkGoMemLimit checks that the container sets GOMEMLIMIT between 80 and
+// 95 % of its memory limit: below it, with room for what is not Go heap.
+func checkGoMemLimit(t *testing.T, c corev1.Container) {
+	t.Helper()
+	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" })
+	if i < 0 {
+		t.Error("container: GOMEMLIMIT is not set")
+		return
+	}
+	soft, err := parseGoMemLimit(c.Env[i].Value)
+	if err != nil {
+		t.Errorf("container: GOMEMLIMIT: %v", err)
+		return
+	}
+	limit := c.Resources.Limits.Memory().Value()
+	if ratio := float64(soft) / float64(limit); ratio < 0.8 || ratio > 0.95 {
+		t.Errorf("container: GOMEMLIMIT %s is %.0f %% of the memory limit %s, want 80-95 %%", c.Env[i].Value, 100*ratio, c.Resources.Limits.Memory())
+	}
+}
+
+// parseGoMemLimit returns the bytes of a GOMEMLIMIT value as the Go runtime
+// reads it: a whole number with an optional B, KiB, MiB, GiB or TiB.
+func parseGoMemLimit(s string) (int64, error) {
+	number := strings.TrimRight(s, "BKMGTi")
+	unit := map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[s[len(number):]]
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || unit == 0 {
+		return 0, fmt.Errorf("%q is not a size the Go runtime reads", s)
+	}
+	return n * unit, nil
 }
 
 // TestStrictDecodeRejectsTypos shows the strict decoding catches what a lenient

@@ -127,3 +127,24 @@ httpGet:
 {{- fail "webhook.webConfig: set content or existingSecret, not both" }}
 {{- end }}
 {{- end }}
+
+{{/*
+goMemLimit is the container's GOMEMLIMIT: goMemLimit when set, else 90 % of
+resources.limits.memory in bytes, else nothing. The Go runtime collects its
+garbage harder as the heap nears it, instead of growing past the pod's limit.
+*/}}
+{{- define "tencent-live-exporter.goMemLimit" -}}
+{{- $limit := ((.Values.resources).limits).memory }}
+{{- if .Values.goMemLimit }}
+{{- .Values.goMemLimit }}
+{{- else if $limit }}
+{{- $quantity := toString $limit }}
+{{- $number := regexFind "^[0-9]+" $quantity }}
+{{- $suffix := trimPrefix $number $quantity }}
+{{- $bytes := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 }}
+{{- if or (not $number) (not (hasKey $bytes $suffix)) }}
+{{- fail (printf "resources.limits.memory %q: write it as a whole number with k, M, G, Ki, Mi or Gi, or set goMemLimit" $quantity) }}
+{{- end }}
+{{- div (mul (atoi $number) (get $bytes $suffix) 9) 10 }}
+{{- end }}
+{{- end }}
