@@ -162,6 +162,25 @@ func TestTextOfManyBlocksEqualsTheFamilies(t *testing.T) {
 	if !bytes.Contains(text.Bytes(), viewsLine(a, staleRoom+1, int64(staleRoom+1))) {
 		t.Error("the stale room's neighbour is not shown")
 	}
+
+	// The stale room splits its block's lines of a family in two writes at
+	// most: the fresh rooms around it go out together.
+	var writes countingWriter
+	if err := f.WriteText(&writes, prometheus.NewRegistry()); err != nil {
+		t.Fatal(err)
+	}
+	if most := roomFamilyCount * (1 + len(v.blocks) + 1); writes.n > most {
+		t.Errorf("%d writes for %d families of %d blocks, want at most %d", writes.n, roomFamilyCount, len(v.blocks), most)
+	}
+}
+
+// countingWriter counts the writes it takes and keeps nothing.
+type countingWriter struct{ n int }
+
+// Write implements io.Writer.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n++
+	return len(p), nil
 }
 
 func FuzzRenderedLineMatchesTheEncoder(f *testing.F) {
