@@ -291,7 +291,8 @@ func checkChartObjects(t *testing.T, vals map[string]any, o *chartObjects) {
 			t.Errorf("extraArgs %s is not passed", a)
 		}
 	}
-	for _, e := range value(vals, "extraEnv").([]any) {
+	extraEnv, _ := value(vals, "extraEnv").([]any)
+	for _, e := range extraEnv {
 		name := e.(map[string]any)["name"]
 		if !slices.ContainsFunc(c.Env, func(v corev1.EnvVar) bool { return v.Name == name }) {
 			t.Errorf("extraEnv %s is not set", name)
@@ -722,6 +723,48 @@ func TestHelmChartLongNames(t *testing.T) {
 	}
 }
 
+// TestHelmChartGoMemLimit renders the chart with memory limits in the forms
+// a values file or --set gives them and checks the GOMEMLIMIT each derives
+// (90 % of the limit, in bytes), that goMemLimit overrides it, and that a
+// GOMEMLIMIT of extraEnv is the only one.
+func TestHelmChartGoMemLimit(t *testing.T) {
+	helm := lookTool(t, "helm")
+	for _, tc := range []struct{ name, values, want string }{
+		{"Mi", "resources: {limits: {memory: 256Mi}}\n", "241591910"},
+		{"Gi fraction", "resources: {limits: {memory: 1.5Gi}}\n", "1449551462"},
+		{"M", "resources: {limits: {memory: 512M}}\n", "460800000"},
+		{"Ki", "resources: {limits: {memory: 500Ki}}\n", "460800"},
+		{"T", "resources: {limits: {memory: 2T}}\n", "1800000000000"},
+		{"bytes", "resources: {limits: {memory: 536870912}}\n", "483183820"}, // a float64 to Helm
+		{"goMemLimit", "goMemLimit: 400MiB\n", "400MiB"},
+		{"goMemLimit off", "goMemLimit: \"off\"\n", "off"},
+		{"no limit", "resources: {limits: null}\n", ""},
+		{"extraEnv", "extraEnv: [{name: GOMEMLIMIT, value: 300MiB}]\n", "300MiB"},
+	} {
+		values, want := tc.values, tc.want
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := filepath.Join(t.TempDir(), "values.yaml")
+			if err := os.WriteFile(f, []byte(values), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := renderChart(t, helm, chartRelease, f)
+			if len(o.deployments) != 1 {
+				t.Fatalf("%d Deployments, want 1", len(o.deployments))
+			}
+			var got []string
+			for _, e := range o.deployments[0].Spec.Template.Spec.Containers[0].Env {
+				if e.Name == "GOMEMLIMIT" {
+					got = append(got, e.Value)
+				}
+			}
+			if want == "" && len(got) != 0 || want != "" && !slices.Equal(got, []string{want}) {
+				t.Errorf("GOMEMLIMIT %q, want %q", got, want)
+			}
+		})
+	}
+}
+
 // TestHelmChartRefuses checks that values which cannot work are refused
 // with a message naming them: unknown keys (values.schema.json), an Ingress
 // for sharded webhooks, and two sources for one thing.
@@ -737,7 +780,7 @@ func TestHelmChartRefuses(t *testing.T) {
 		"sharded ingress":    {"shards: 2\nwebhook: {enabled: true, ingress: {enabled: true, host: h.example.com}}\n", "shards > 1"},
 		"two secret sources": {"secrets: {existingSecret: a, create: true, data: {k: v}}\n", "existingSecret or create"},
 		"no config":          {"config: {content: null}\n", "config.content or config.existingConfigMap"},
-		"fractional memory":  {"resources: {limits: {memory: 1.5Gi}}\n", "resources.limits.memory"},
+		"millibytes memory":  {"resources: {limits: {memory: 100m}}\n", "resources.limits.memory"},
 		"goMemLimit unit":    {"goMemLimit: 400Mi\n", "goMemLimit"},
 	} {
 		t.Run(name, func(t *testing.T) {

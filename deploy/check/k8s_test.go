@@ -554,10 +554,18 @@ func checkPodHardening(t *testing.T, pod corev1.PodSpec) corev1.Container {
 	return c
 }
 
-// checkGoMemLimit checks that the container sets GOMEMLIMIT between 80 and
-// 95 % of its memory limit: below it, with room for what is not Go heap.
+// checkGoMemLimit checks that the container sets GOMEMLIMIT once, between
+// 80 and 95 % of its memory limit: below it, with room for what is not Go
+// heap.
 func checkGoMemLimit(t *testing.T, c corev1.Container) {
 	t.Helper()
+	names := map[string]bool{}
+	for _, e := range c.Env {
+		if names[e.Name] {
+			t.Errorf("container: %s is set twice", e.Name)
+		}
+		names[e.Name] = true
+	}
 	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" })
 	if i < 0 {
 		t.Error("container: GOMEMLIMIT is not set")

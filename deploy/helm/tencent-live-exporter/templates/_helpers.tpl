@@ -130,21 +130,28 @@ httpGet:
 
 {{/*
 goMemLimit is the container's GOMEMLIMIT: goMemLimit when set, else 90 % of
-resources.limits.memory in bytes, else nothing. The Go runtime collects its
-garbage harder as the heap nears it, instead of growing past the pod's limit.
+resources.limits.memory in bytes, else nothing; nothing either when
+extraEnv sets GOMEMLIMIT itself. The Go runtime collects its garbage harder
+as the heap nears it, instead of growing past the pod's limit.
 */}}
 {{- define "tencent-live-exporter.goMemLimit" -}}
 {{- $limit := ((.Values.resources).limits).memory }}
-{{- if .Values.goMemLimit }}
+{{- $inExtraEnv := false }}
+{{- range .Values.extraEnv }}
+{{- if eq .name "GOMEMLIMIT" }}{{ $inExtraEnv = true }}{{ end }}
+{{- end }}
+{{- if $inExtraEnv }}
+{{- else if .Values.goMemLimit }}
 {{- .Values.goMemLimit }}
 {{- else if $limit }}
-{{- $quantity := toString $limit }}
-{{- $number := regexFind "^[0-9]+" $quantity }}
+{{- /* A number in a values file arrives as a float64. */}}
+{{- $quantity := ternary (printf "%.0f" $limit) (toString $limit) (kindIs "float64" $limit) }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $quantity }}
 {{- $suffix := trimPrefix $number $quantity }}
-{{- $bytes := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 }}
+{{- $bytes := dict "" 1 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
 {{- if or (not $number) (not (hasKey $bytes $suffix)) }}
-{{- fail (printf "resources.limits.memory %q: write it as a whole number with k, M, G, Ki, Mi or Gi, or set goMemLimit" $quantity) }}
+{{- fail (printf "resources.limits.memory %q: write it as a number with k, M, G, T, Ki, Mi, Gi or Ti, or set goMemLimit" $quantity) }}
 {{- end }}
-{{- div (mul (atoi $number) (get $bytes $suffix) 9) 10 }}
+{{- printf "%.0f" (floor (mulf (float64 $number) (get $bytes $suffix) 0.9)) }}
 {{- end }}
 {{- end }}
