@@ -55,7 +55,7 @@ import (
 // starts a new sweep of memory that the hardware has not prefetched, which
 // at 512 rooms cost a fifth of the scrape, at 4,096 rooms a twentieth.
 // Rendering a block copies the lines of its unchanged rooms (about 5.8 MB
-// at 4,096 rooms, 2-4 ms), paced by renderSchedule.
+// at 4,096 rooms, 2-5 ms), paced by renderSchedule.
 const blockRooms = 4096
 
 // renderEvery and renderFloor pace an app's renders: per renderEvery they
