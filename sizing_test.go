@@ -175,8 +175,9 @@ func allocated(b *testing.B, e *exporter, encoding string) float64 {
 // asks) and the CPU time a scrape costs, the process's resident memory
 // after the scrapes (and its peak), and the CPU time of the start and first
 // pass per room. 50,000 and 100,000 rooms run again with GOMEMLIMIT at 90 %
-// of the memory limit the README advises for them (256 and 512 MiB), as
-// the Kubernetes examples set it. Run it without -race, once:
+// of a 256 and a 512 MiB memory limit, as the Kubernetes examples set it:
+// the peaks the README's memory advice leaves headroom above. Run it
+// without -race, once:
 //
 //	go test -run '^$' -bench E2EWatchedRooms -benchtime=1x -timeout 60m .
 func BenchmarkE2EWatchedRooms(b *testing.B) {

@@ -81,8 +81,8 @@ func benchFetcher(n int) (*Fetcher, *prometheus.Registry) {
 // encoded, then the pre-rendered room series), without the own metrics
 // (rooms-only), and as the own metrics alone (own-metrics-only, whose
 // scrape-ns/op is the fixed cost of client_golang's Gather per scrape, with
-// the caches full of the copy's bytes; its x-copy compares nothing). The bytes go into
-// a connection-like sink that copies them into a 64 KiB buffer it reuses,
+// the caches full of the copy's bytes; its x-copy compares nothing). The
+// bytes go into a connection-like sink that copies them into a 64 KiB buffer it reuses,
 // as a socket's send buffer or net/http's buffered writer takes them, and
 // into one buffer as large as the exposition that keeps its capacity; the
 // second favours the floor's single write, which the CPU copies with

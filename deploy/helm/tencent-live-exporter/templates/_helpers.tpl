@@ -141,6 +141,7 @@ as the heap nears it, instead of growing past the pod's limit.
 {{- if eq .name "GOMEMLIMIT" }}{{ $inExtraEnv = true }}{{ end }}
 {{- end }}
 {{- if $inExtraEnv }}
+{{- /* extraEnv's GOMEMLIMIT is the only one */}}
 {{- else if .Values.goMemLimit }}
 {{- .Values.goMemLimit }}
 {{- else if $limit }}
